@@ -1,0 +1,21 @@
+# Flags every cadre target shares: warnings, ccache and sanitizer switches.
+# Kept here so the parts' CMakeLists stay about layering.
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()
+
+set(CADRE_SANITIZE "" CACHE STRING "Sanitizers for every target, e.g. address,undefined")
+
+add_library(cadre_flags INTERFACE)
+target_compile_options(cadre_flags INTERFACE -Wall -Wextra -Wno-unused-parameter)
+target_include_directories(cadre_flags INTERFACE ${PROJECT_SOURCE_DIR})
+target_compile_definitions(cadre_flags INTERFACE
+  CADRE_VERSION="${PROJECT_VERSION}"
+  ASIO_STANDALONE ASIO_NO_DEPRECATED)
+if(CADRE_SANITIZE)
+  target_compile_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE})
+endif()

@@ -1,0 +1,92 @@
+// JSON-RPC 2.0 message classification and encoding; see message.hpp.
+#include "protocol/message.hpp"
+
+namespace cadre::protocol {
+namespace {
+
+Invalid invalid(json id, std::string message) {
+  return Invalid{std::move(id), makeError(ErrorCode::InvalidRequest, std::move(message))};
+}
+
+bool validId(const json& id) { return id.is_string() || id.is_number_integer() || id.is_number_unsigned(); }
+
+Incoming classify(json&& msg) {
+  if (msg.is_array()) {
+    return invalid(nullptr, msg.empty() ? "empty batch" : "batch requests are not supported (LSP sends single messages)");
+  }
+  if (!msg.is_object()) return invalid(nullptr, "a JSON-RPC message must be an object");
+
+  json id = nullptr;
+  const bool hasId = msg.contains("id");
+  if (hasId) {
+    id = msg["id"];
+    if (!validId(id) && !id.is_null()) return invalid(nullptr, "\"id\" must be an integer or a string");
+  }
+  auto version = msg.find("jsonrpc");
+  if (version == msg.end() || *version != "2.0") return invalid(id, "\"jsonrpc\" must be \"2.0\"");
+
+  if (auto method = msg.find("method"); method != msg.end()) {
+    if (!method->is_string()) return invalid(id, "\"method\" must be a string");
+    json params = nullptr;
+    if (auto p = msg.find("params"); p != msg.end()) {
+      if (!p->is_object() && !p->is_array() && !p->is_null()) return invalid(id, "\"params\" must be an object or an array");
+      params = std::move(*p);
+    }
+    if (!hasId) return Notification{method->get<std::string>(), std::move(params)};
+    if (id.is_null()) return invalid(nullptr, "a request's \"id\" must not be null");
+    return Request{std::move(id), method->get<std::string>(), std::move(params)};
+  }
+
+  // No method: a response to one of our calls.
+  if (!hasId) return invalid(nullptr, "message has neither \"method\" nor \"id\"");
+  const bool hasResult = msg.contains("result");
+  auto err = msg.find("error");
+  if (hasResult == (err != msg.end())) return invalid(id, "a response must carry exactly one of \"result\" and \"error\"");
+  if (hasResult) return Response{std::move(id), Expected<json>(std::move(msg["result"]))};
+  if (!err->is_object() || !err->contains("code") || !(*err)["code"].is_number_integer()) {
+    return invalid(id, "\"error\" must be an object with an integer \"code\"");
+  }
+  std::string message = err->contains("message") && (*err)["message"].is_string() ? (*err)["message"].get<std::string>() : "";
+  return Response{std::move(id), Expected<json>(Error{static_cast<ErrorCode>((*err)["code"].get<int>()), std::move(message)})};
+}
+
+}  // namespace
+
+Incoming parseMessage(std::string_view body) {
+  json msg;
+  try {
+    msg = json::parse(body);
+  } catch (const json::parse_error& e) {
+    // nlohmann's message names the byte offset and the reason (e.g. ill-formed UTF-8).
+    return Invalid{nullptr, makeError(ErrorCode::ParseError, std::string("invalid JSON: ") + e.what())};
+  }
+  return classify(std::move(msg));
+}
+
+std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string encodeRequest(const json& id, std::string_view method, const json& params) {
+  json msg = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
+  if (!params.is_null()) msg["params"] = params;
+  return dump(msg);
+}
+
+std::string encodeNotification(std::string_view method, const json& params) {
+  json msg = {{"jsonrpc", "2.0"}, {"method", method}};
+  if (!params.is_null()) msg["params"] = params;
+  return dump(msg);
+}
+
+std::string encodeResponse(const json& id, const Expected<json>& result) {
+  json msg = {{"jsonrpc", "2.0"}, {"id", id}};
+  if (result) {
+    msg["result"] = *result;
+  } else {
+    msg["error"] = {{"code", static_cast<int>(result.error().code)}, {"message", result.error().message}};
+  }
+  return dump(msg);
+}
+
+std::string idToString(const json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
+
+}  // namespace cadre::protocol

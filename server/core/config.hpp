@@ -1,0 +1,61 @@
+// cadre's settings and where they come from. Layers, later wins: built-in
+// defaults → user file ($XDG_CONFIG_HOME/cadre/config.json) → project file
+// (<root>/.cadre/config.json) → settings the editor sends
+// (workspace/didChangeConfiguration, under "cadre"). Unknown keys are warned
+// about; a bad value is an error naming the key and keeps the value the lower
+// layer gave. docs/configuration.md lists every key.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cadre::core {
+
+struct LogSettings {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+  std::string file;            // empty: stderr
+};
+
+struct ServerSettings {
+  std::size_t maxMessageBytes = 64u << 20;
+  std::size_t maxOutstandingCalls = 64;
+  std::int64_t callTimeoutSeconds = 600;
+  // Name of the environment variable holding the TCP token (never the token).
+  std::string tokenEnv = "CADRE_TOKEN";
+};
+
+struct Config {
+  LogSettings log;
+  ServerSettings server;
+};
+
+struct ConfigDiagnostic {
+  enum class Severity { Warning, Error };
+  Severity severity = Severity::Warning;
+  std::string source;  // a file path, or "editor settings"
+  std::string key;     // dotted path, e.g. "server.maxMessageBytes"; empty for the whole file
+  std::string message;
+
+  std::string format() const;  // "<source>: <key>: <message>"
+};
+
+struct LoadedConfig {
+  Config config;
+  std::vector<ConfigDiagnostic> diagnostics;
+  std::vector<std::string> sources;  // files that were read, in order
+
+  bool hasErrors() const;
+};
+
+std::filesystem::path userConfigPath();
+
+// Reads the user file and, for each root, <root>/.cadre/config.json. Missing
+// files are not an error.
+LoadedConfig loadConfig(const std::vector<std::filesystem::path>& projectRoots, const std::filesystem::path& userFile = userConfigPath());
+
+// Layers one JSON object onto `out`; used for files and editor settings.
+void applyConfigJson(const nlohmann::json& j, const std::string& source, LoadedConfig& out);
+
+}  // namespace cadre::core

@@ -1,0 +1,90 @@
+// One editor connection speaking LSP: lifecycle, document sync, workspace
+// folders, configuration and cadre/status. It is the adapter between the wire
+// (Dispatcher, lsp:: types) and cadre's parts; feature components add their
+// methods through bind tables of their own as they land.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/dispatcher.hpp"
+#include "server/core/config.hpp"
+#include "server/core/lsp_types.hpp"
+#include "server/workspace/document_store.hpp"
+
+namespace cadre::core {
+
+struct SessionOptions {
+  // Set when connections must authenticate (TCP with a token): the client
+  // sends it as initializationOptions.token in `initialize`.
+  std::optional<std::string> token;
+  // Where the user config lives; tests point it elsewhere.
+  std::filesystem::path userConfig = userConfigPath();
+  protocol::DispatcherOptions dispatcher;
+  // --log-level on the command line wins over log.level in config files.
+  bool logLevelFromCommandLine = false;
+  // Called once when the client sends `exit`: 0 after shutdown, 1 otherwise.
+  std::function<void(int)> onExit;
+};
+
+class LspSession : public protocol::MessageHandler {
+ public:
+  LspSession(std::shared_ptr<protocol::Transport> transport, asio::any_io_executor executor, SessionOptions options);
+  ~LspSession() override;
+
+  // MessageHandler: everything goes through the dispatcher.
+  bool onNotify(std::string_view method, protocol::json params) override;
+  bool onCall(std::string_view method, protocol::json params, protocol::json id) override;
+  bool onReply(protocol::json id, Expected<protocol::json> result) override;
+  void onInvalid(const protocol::Invalid& bad) override;
+  void onClosed() override;
+
+  bool shutdownRequested() const { return shutdown_; }
+
+ private:
+  struct InitializeResult;
+  struct StatusResult;
+
+  void bindMethods();
+
+  // Lifecycle
+  void onInitialize(const lsp::InitializeParams&, protocol::Callback<protocol::json>);
+  void onInitialized(const protocol::NoParams&);
+  void onShutdown(const protocol::NoParams&, protocol::Callback<protocol::NullResult>);
+  void onExit(const protocol::NoParams&);
+  // Documents
+  void onDidOpen(const lsp::DidOpenTextDocumentParams&);
+  void onDidChange(const lsp::DidChangeTextDocumentParams&);
+  void onDidClose(const lsp::DidCloseTextDocumentParams&);
+  void onDidSave(const lsp::DidSaveTextDocumentParams&);
+  // Workspace
+  void onDidChangeWorkspaceFolders(const lsp::DidChangeWorkspaceFoldersParams&);
+  void onDidChangeConfiguration(const lsp::DidChangeConfigurationParams&);
+  // cadre/
+  void onStatus(const protocol::NoParams&, protocol::Callback<protocol::json>);
+
+  void reloadConfig();
+  void showMessage(lsp::MessageType type, const std::string& message);
+  void logMessage(lsp::MessageType type, const std::string& message);
+  std::vector<std::filesystem::path> rootPaths() const;
+
+  SessionOptions options_;
+  workspace::DocumentStore documents_;
+  std::vector<lsp::WorkspaceFolder> folders_;
+  protocol::json clientCapabilities_ = protocol::json::object();
+  protocol::json editorSettings_;
+  LoadedConfig config_;
+  std::string encodingName_ = "utf-16";
+  bool initialized_ = false;
+  bool shutdown_ = false;
+  bool exited_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // Last: its bound handlers point into this object, so it goes first.
+  protocol::Dispatcher dispatcher_;
+};
+
+}  // namespace cadre::core

@@ -1,0 +1,60 @@
+// to_json/from_json for lsp_types.hpp; decoding goes through ObjectMapper so a
+// bad field is named in the InvalidParams error.
+#include "server/core/lsp_types.hpp"
+
+#include "protocol/json_decode.hpp"
+
+namespace cadre::core::lsp {
+
+using protocol::ObjectMapper;
+
+void from_json(const json& j, Position& p) { ObjectMapper(j).required("line", p.line).required("character", p.character); }
+void to_json(json& j, const Position& p) { j = {{"line", p.line}, {"character", p.character}}; }
+
+void from_json(const json& j, Range& r) { ObjectMapper(j).required("start", r.start).required("end", r.end); }
+void to_json(json& j, const Range& r) { j = {{"start", r.start}, {"end", r.end}}; }
+
+void from_json(const json& j, WorkspaceFolder& f) { ObjectMapper(j).required("uri", f.uri).required("name", f.name); }
+void to_json(json& j, const WorkspaceFolder& f) { j = {{"uri", f.uri}, {"name", f.name}}; }
+
+void from_json(const json& j, InitializeParams& p) {
+  ObjectMapper(j)
+      .optional("processId", p.processId)
+      .optional("rootUri", p.rootUri)
+      .optional("rootPath", p.rootPath)
+      .optional("workspaceFolders", p.workspaceFolders)
+      .optional("capabilities", p.capabilities)
+      .optional("initializationOptions", p.initializationOptions)
+      .optional("trace", p.trace);
+  if (!p.capabilities.is_object()) throw protocol::DecodeError("capabilities", "expected object");
+}
+
+void from_json(const json& j, TextDocumentItem& t) {
+  ObjectMapper(j).required("uri", t.uri).required("languageId", t.languageId).required("version", t.version).required("text", t.text);
+}
+
+void from_json(const json& j, TextDocumentIdentifier& t) { ObjectMapper(j).required("uri", t.uri); }
+
+void from_json(const json& j, VersionedTextDocumentIdentifier& t) {
+  ObjectMapper(j).required("uri", t.uri).required("version", t.version);
+}
+
+void from_json(const json& j, TextDocumentContentChangeEvent& c) { ObjectMapper(j).optional("range", c.range).required("text", c.text); }
+
+void from_json(const json& j, DidOpenTextDocumentParams& p) { ObjectMapper(j).required("textDocument", p.textDocument); }
+
+void from_json(const json& j, DidChangeTextDocumentParams& p) {
+  ObjectMapper(j).required("textDocument", p.textDocument).required("contentChanges", p.contentChanges);
+}
+
+void from_json(const json& j, DidCloseTextDocumentParams& p) { ObjectMapper(j).required("textDocument", p.textDocument); }
+
+void from_json(const json& j, DidSaveTextDocumentParams& p) { ObjectMapper(j).required("textDocument", p.textDocument).optional("text", p.text); }
+
+void from_json(const json& j, WorkspaceFoldersChangeEvent& e) { ObjectMapper(j).required("added", e.added).required("removed", e.removed); }
+
+void from_json(const json& j, DidChangeWorkspaceFoldersParams& p) { ObjectMapper(j).required("event", p.event); }
+
+void from_json(const json& j, DidChangeConfigurationParams& p) { ObjectMapper(j).optional("settings", p.settings); }
+
+}  // namespace cadre::core::lsp

@@ -1,0 +1,115 @@
+// LSP 3.17 structures cadre reads and writes, as plain structs with the wire's
+// field names. Each mirrors only the part of the spec cadre uses; the comment on
+// a struct says so when fields are left out. Internal types never serialize:
+// lsp_server.cpp converts at the boundary.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cadre::core::lsp {
+
+using json = nlohmann::json;
+
+struct Position {
+  std::uint32_t line = 0;
+  std::uint32_t character = 0;
+};
+void from_json(const json& j, Position& p);
+void to_json(json& j, const Position& p);
+
+struct Range {
+  Position start;
+  Position end;
+};
+void from_json(const json& j, Range& r);
+void to_json(json& j, const Range& r);
+
+struct WorkspaceFolder {
+  std::string uri;
+  std::string name;
+};
+void from_json(const json& j, WorkspaceFolder& f);
+void to_json(json& j, const WorkspaceFolder& f);
+
+// Part of InitializeParams: the fields cadre acts on. Client capabilities are
+// kept raw and queried by path (capabilities.hpp).
+struct InitializeParams {
+  std::optional<std::int64_t> processId;
+  std::optional<std::string> rootUri;
+  std::optional<std::string> rootPath;
+  std::optional<std::vector<WorkspaceFolder>> workspaceFolders;
+  json capabilities = json::object();
+  json initializationOptions;
+  std::optional<std::string> trace;
+};
+void from_json(const json& j, InitializeParams& p);
+
+struct TextDocumentItem {
+  std::string uri;
+  std::string languageId;
+  std::int64_t version = 0;
+  std::string text;
+};
+void from_json(const json& j, TextDocumentItem& t);
+
+struct TextDocumentIdentifier {
+  std::string uri;
+};
+void from_json(const json& j, TextDocumentIdentifier& t);
+
+struct VersionedTextDocumentIdentifier {
+  std::string uri;
+  std::int64_t version = 0;
+};
+void from_json(const json& j, VersionedTextDocumentIdentifier& t);
+
+struct TextDocumentContentChangeEvent {
+  std::optional<Range> range;
+  std::string text;
+};
+void from_json(const json& j, TextDocumentContentChangeEvent& c);
+
+struct DidOpenTextDocumentParams {
+  TextDocumentItem textDocument;
+};
+void from_json(const json& j, DidOpenTextDocumentParams& p);
+
+struct DidChangeTextDocumentParams {
+  VersionedTextDocumentIdentifier textDocument;
+  std::vector<TextDocumentContentChangeEvent> contentChanges;
+};
+void from_json(const json& j, DidChangeTextDocumentParams& p);
+
+struct DidCloseTextDocumentParams {
+  TextDocumentIdentifier textDocument;
+};
+void from_json(const json& j, DidCloseTextDocumentParams& p);
+
+struct DidSaveTextDocumentParams {
+  TextDocumentIdentifier textDocument;
+  std::optional<std::string> text;
+};
+void from_json(const json& j, DidSaveTextDocumentParams& p);
+
+struct WorkspaceFoldersChangeEvent {
+  std::vector<WorkspaceFolder> added;
+  std::vector<WorkspaceFolder> removed;
+};
+void from_json(const json& j, WorkspaceFoldersChangeEvent& e);
+
+struct DidChangeWorkspaceFoldersParams {
+  WorkspaceFoldersChangeEvent event;
+};
+void from_json(const json& j, DidChangeWorkspaceFoldersParams& p);
+
+struct DidChangeConfigurationParams {
+  json settings;
+};
+void from_json(const json& j, DidChangeConfigurationParams& p);
+
+enum class MessageType { Error = 1, Warning = 2, Info = 3, Log = 4 };
+
+}  // namespace cadre::core::lsp

@@ -1,0 +1,150 @@
+// Position ↔ offset conversion and the open-document store; see the header.
+#include "server/workspace/document_store.hpp"
+
+#include "support/utf8.hpp"
+
+namespace cadre::workspace {
+namespace {
+
+// Start offsets of line `line`, or nullopt past the end. Lines end at \n, \r\n
+// or a lone \r.
+std::optional<std::size_t> lineStart(std::string_view text, std::uint32_t line) {
+  std::size_t pos = 0;
+  for (std::uint32_t l = 0; l < line; ++l) {
+    std::size_t nl = text.find_first_of("\r\n", pos);
+    if (nl == std::string_view::npos) return std::nullopt;
+    pos = nl + ((text[nl] == '\r' && nl + 1 < text.size() && text[nl + 1] == '\n') ? 2 : 1);
+  }
+  return pos;
+}
+
+std::size_t lineEnd(std::string_view text, std::size_t start) {
+  std::size_t nl = text.find_first_of("\r\n", start);
+  return nl == std::string_view::npos ? text.size() : nl;
+}
+
+std::uint32_t unitsOf(char32_t cp, std::size_t bytes, PositionEncoding enc) {
+  switch (enc) {
+    case PositionEncoding::Utf8:
+      return static_cast<std::uint32_t>(bytes);
+    case PositionEncoding::Utf16:
+      return cp >= 0x10000 ? 2 : 1;
+    case PositionEncoding::Utf32:
+      return 1;
+  }
+  return 1;
+}
+
+}  // namespace
+
+Expected<std::size_t> toOffset(std::string_view text, TextPosition pos, PositionEncoding enc) {
+  auto start = lineStart(text, pos.line);
+  if (!start) {
+    return makeError(ErrorCode::InvalidParams, "line " + std::to_string(pos.line) + " is past the end of the document");
+  }
+  const std::size_t end = lineEnd(text, *start);
+  std::size_t i = *start;
+  std::uint32_t units = 0;
+  while (i < end) {
+    std::size_t next = i;
+    char32_t cp = utf8::decode(text, next);
+    std::uint32_t u = unitsOf(cp, next - i, enc);
+    if (units + u > pos.character) break;  // inside this character, or exactly at it
+    units += u;
+    i = next;
+  }
+  return i;
+}
+
+TextPosition toPosition(std::string_view text, std::size_t offset, PositionEncoding enc) {
+  if (offset > text.size()) offset = text.size();
+  TextPosition pos;
+  std::size_t lineBegin = 0;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
+      ++pos.line;
+      lineBegin = i + 1;
+    }
+  }
+  // An offset between \r and \n counts as the end of the line it ends.
+  for (std::size_t i = lineBegin; i < offset;) {
+    if (text[i] == '\r') break;
+    std::size_t next = i;
+    char32_t cp = utf8::decode(text, next);
+    pos.character += unitsOf(cp, next - i, enc);
+    i = next;
+  }
+  return pos;
+}
+
+Expected<void> applyChanges(std::string& text, const std::vector<TextChange>& changes, PositionEncoding enc) {
+  std::string result = text;
+  for (std::size_t k = 0; k < changes.size(); ++k) {
+    const TextChange& change = changes[k];
+    if (!change.range) {
+      result = change.text;
+      continue;
+    }
+    auto start = toOffset(result, change.range->start, enc);
+    auto end = toOffset(result, change.range->end, enc);
+    if (!start || !end) {
+      const Error& e = !start ? start.error() : end.error();
+      return makeError(e.code, "change " + std::to_string(k) + ": " + e.message);
+    }
+    if (*end < *start) return makeError(ErrorCode::InvalidParams, "change " + std::to_string(k) + ": range end is before its start");
+    result.replace(*start, *end - *start, change.text);
+  }
+  text = std::move(result);
+  return {};
+}
+
+void DocumentStore::setEncoding(PositionEncoding enc) {
+  std::lock_guard lock(mu_);
+  encoding_ = enc;
+}
+
+PositionEncoding DocumentStore::encoding() const {
+  std::lock_guard lock(mu_);
+  return encoding_;
+}
+
+void DocumentStore::open(Document doc) {
+  std::lock_guard lock(mu_);
+  std::string uri = doc.uri;
+  docs_[uri] = std::move(doc);
+}
+
+Expected<void> DocumentStore::change(const std::string& uri, std::int64_t version, const std::vector<TextChange>& changes) {
+  std::lock_guard lock(mu_);
+  auto it = docs_.find(uri);
+  if (it == docs_.end()) return makeError(ErrorCode::InvalidParams, "document is not open: " + uri);
+  if (auto applied = applyChanges(it->second.text, changes, encoding_); !applied) return applied;
+  it->second.version = version;
+  return {};
+}
+
+bool DocumentStore::close(const std::string& uri) {
+  std::lock_guard lock(mu_);
+  return docs_.erase(uri) > 0;
+}
+
+std::optional<Document> DocumentStore::get(const std::string& uri) const {
+  std::lock_guard lock(mu_);
+  auto it = docs_.find(uri);
+  if (it == docs_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> DocumentStore::uris() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [uri, doc] : docs_) out.push_back(uri);
+  return out;
+}
+
+std::size_t DocumentStore::size() const {
+  std::lock_guard lock(mu_);
+  return docs_.size();
+}
+
+}  // namespace cadre::workspace
