@@ -19,3 +19,14 @@ if(CADRE_SANITIZE)
   target_compile_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE} -fno-omit-frame-pointer)
   target_link_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE})
 endif()
+
+# Fuzz builds instrument every library for libFuzzer's coverage and run with
+# ASan+UBSan; the fuzzer executables add the libFuzzer main (tests/fuzz).
+if(CADRE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CADRE_FUZZ needs clang (CC=clang CXX=clang++)")
+  endif()
+  target_compile_options(cadre_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                                               -fno-sanitize-recover=undefined)
+  target_link_options(cadre_flags INTERFACE -fsanitize=address,undefined)
+endif()

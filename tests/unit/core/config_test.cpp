@@ -1,0 +1,86 @@
+#include "server/core/config.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/catch.hpp"
+
+using namespace cadre::core;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("cadre-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  void write(const std::string& rel, const std::string& text) {
+    fs::create_directories((path / rel).parent_path());
+    std::ofstream(path / rel) << text;
+  }
+  static inline int counter = 0;
+};
+
+std::vector<std::string> formatted(const LoadedConfig& c) {
+  std::vector<std::string> out;
+  for (const auto& d : c.diagnostics) out.push_back(d.format());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("no files: built-in defaults") {
+  TempDir dir;
+  LoadedConfig c = loadConfig({dir.path}, dir.path / "absent.json");
+  CHECK(c.diagnostics.empty());
+  CHECK(c.sources.empty());
+  CHECK(c.config.server.maxMessageBytes == 64u << 20);
+  CHECK(c.config.log.level == "info");
+}
+
+TEST_CASE("project settings layer over user settings") {
+  TempDir dir;
+  dir.write("user.json", R"({"log": {"level": "debug"}, "server": {"maxOutstandingCalls": 5}})");
+  dir.write("proj/.cadre/config.json", "{\n // comment\n \"server\": {\"maxOutstandingCalls\": 9,},\n}");
+  LoadedConfig c = loadConfig({dir.path / "proj"}, dir.path / "user.json");
+  CHECK(c.diagnostics.empty());
+  CHECK(c.sources.size() == 2);
+  CHECK(c.config.log.level == "debug");
+  CHECK(c.config.server.maxOutstandingCalls == 9);
+}
+
+TEST_CASE("unknown keys are warned, bad values are errors naming the key and keep the lower layer") {
+  TempDir dir;
+  dir.write("user.json", R"({"server": {"maxMessageBytes": 4096}})");
+  dir.write("proj/.cadre/config.json",
+            R"({"modles": {}, "server": {"maxMessageBytes": "big", "colour": 1}, "log": {"level": "loud"}})");
+  LoadedConfig c = loadConfig({dir.path / "proj"}, dir.path / "user.json");
+  const std::string file = (dir.path / "proj/.cadre/config.json").string();
+  CHECK(formatted(c) == std::vector<std::string>{
+                            file + ": log.level: expected one of debug, error, info, off, trace, warn, got string \"loud\"",
+                            file + ": server.maxMessageBytes: expected an integer, got string \"big\"",
+                            file + ": server.colour: unknown setting (ignored)",
+                            file + ": modles: unknown setting (ignored)",
+                        });
+  CHECK(c.hasErrors());
+  CHECK(c.config.server.maxMessageBytes == 4096);
+  CHECK(c.config.log.level == "info");
+}
+
+TEST_CASE("a file that is not JSONC is one error with its position") {
+  TempDir dir;
+  dir.write("proj/.cadre/config.json", "{\n  \"log\": {\n    \"level\": info\n  }\n}");
+  LoadedConfig c = loadConfig({dir.path / "proj"}, "");
+  REQUIRE(c.diagnostics.size() == 1);
+  CHECK(c.diagnostics[0].severity == ConfigDiagnostic::Severity::Error);
+  CHECK(c.diagnostics[0].message.rfind("3:", 0) == 0);
+}
+
+TEST_CASE("range checks name the allowed range") {
+  LoadedConfig c;
+  applyConfigJson(nlohmann::json::parse(R"({"server": {"maxOutstandingCalls": 0}})"), "editor settings", c);
+  CHECK(formatted(c) == std::vector<std::string>{"editor settings: server.maxOutstandingCalls: expected an integer from 1 to 100000, got 0"});
+}
