@@ -33,7 +33,7 @@ fuzz: bootstrap $(FUZZ_BUILD)/build.ninja
 	scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: build
-	scripts/bench $(BUILD)
+	BENCH_QUICK=$(BENCH_QUICK) scripts/bench $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

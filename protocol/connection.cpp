@@ -24,6 +24,9 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
       : strand_(std::move(strand)), in_(std::move(in)), out_(std::move(out)), options_(std::move(options)), reader_(options_.limits) {}
 
   void start(std::shared_ptr<MessageHandler> handler) override {
+    std::error_code ec;
+    writer().non_blocking(true, ec);  // enqueue() writes directly and must never block
+    if (ec) spdlog::warn("{}: cannot make the output non-blocking: {}", options_.name, ec.message());
     asio::post(strand_, [self = this->shared_from_this(), handler = std::move(handler)]() mutable {
       self->handler_ = std::move(handler);
       self->readMore();
@@ -56,6 +59,19 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
 
   void enqueue(std::string framed) {
     if (closed_.load()) return;
+    if (queue_.empty()) {
+      // Nothing in flight: write now (the stream is non-blocking) and only
+      // queue what the peer's buffer did not take. Saves the completion
+      // round through the event loop on every reply.
+      std::error_code ec;
+      const std::size_t n = writer().write_some(asio::buffer(framed), ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        spdlog::warn("{}: write failed: {}", options_.name, ec.message());
+        return shutdownNow();
+      }
+      if (!ec && n == framed.size()) return;
+      if (!ec) framed.erase(0, n);
+    }
     queue_.push_back(std::move(framed));
     if (queue_.size() == 1) writeNext();
   }
@@ -87,9 +103,11 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
       if (ec == asio::error::eof) {
         if (reader_.midMessage()) spdlog::warn("{}: peer closed the connection in the middle of a message", options_.name);
         else spdlog::info("{}: peer closed the connection", options_.name);
-      } else if (ec != asio::error::operation_aborted) {
-        spdlog::warn("{}: read failed: {}", options_.name, ec.message());
+        // The peer may only have closed its sending side: answers already
+        // queued still go out before the connection closes.
+        return asio::post(strand_, [self = this->shared_from_this()] { self->beginClose(); });
       }
+      if (ec != asio::error::operation_aborted) spdlog::warn("{}: read failed: {}", options_.name, ec.message());
       return shutdownNow();
     }
     reader_.feed(std::string_view(buffer_.data(), n));
@@ -124,7 +142,7 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
 
   bool answerInvalid(const Invalid& bad) {
     if (handler_) handler_->onInvalid(bad);
-    reply(bad.id, bad.error);
+    if (bad.answerable) reply(bad.id, bad.error);
     return true;
   }
 

@@ -24,28 +24,31 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
   CancelToken track(const json& id) {
     std::lock_guard lock(mu_);
     CancelToken token;
-    inflight_[idToString(id)] = token;
+    inflight_[id.dump()] = token;
     return token;
   }
 
   void cancel(const json& id) {
     std::lock_guard lock(mu_);
-    if (auto it = inflight_.find(idToString(id)); it != inflight_.end()) it->second.cancel();
+    if (auto it = inflight_.find(id.dump()); it != inflight_.end()) it->second.cancel();
   }
 
   void finish(const json& id, const std::string& method, std::chrono::steady_clock::time_point start, Expected<json> result) {
     std::shared_ptr<Transport> transport;
     {
       std::lock_guard lock(mu_);
-      inflight_.erase(idToString(id));
+      inflight_.erase(id.dump());
       transport = transport_;
     }
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-    if (result) {
-      spdlog::debug("<-- reply {}({}) {:.2f}ms", method, idToString(id), micros / 1000.0);
-    } else {
-      spdlog::debug("<-- reply {}({}) {:.2f}ms error {}: {}", method, idToString(id), micros / 1000.0,
-                    static_cast<int>(result.error().code), result.error().message);
+    record(method, micros, !result);
+    if (spdlog::should_log(spdlog::level::debug)) {
+      if (result) {
+        spdlog::debug("<-- reply {}({}) {:.2f}ms", method, idToString(id), micros / 1000.0);
+      } else {
+        spdlog::debug("<-- reply {}({}) {:.2f}ms error {}: {}", method, idToString(id), micros / 1000.0,
+                      static_cast<int>(result.error().code), result.error().message);
+      }
     }
     if (transport) transport->reply(id, std::move(result));
   }
@@ -93,6 +96,11 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     return true;
   }
 
+  std::map<std::string, MethodStats> stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+
   std::size_t outstanding() const {
     std::lock_guard lock(mu_);
     return pending_.size();
@@ -119,7 +127,17 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     std::shared_ptr<asio::steady_timer> timer;
   };
 
+  void record(const std::string& method, std::int64_t micros, bool failed) {
+    std::lock_guard lock(mu_);
+    MethodStats& s = stats_[method];
+    ++s.calls;
+    if (failed) ++s.errors;
+    s.totalMicros += static_cast<std::uint64_t>(micros);
+    s.maxMicros = std::max(s.maxMicros, static_cast<std::uint64_t>(micros));
+  }
+
   mutable std::mutex mu_;
+  std::map<std::string, MethodStats> stats_;
   std::shared_ptr<Transport> transport_;
   asio::any_io_executor executor_;
   DispatcherOptions options_;
@@ -191,7 +209,7 @@ bool Dispatcher::onNotify(std::string_view method, json params) {
 }
 
 bool Dispatcher::onCall(std::string_view method, json params, json id) {
-  spdlog::debug("--> {}({})", method, idToString(id));
+  if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("--> {}({})", method, idToString(id));
   auto state = std::make_shared<detail::ReplyState>();
   state->core = core_;
   state->id = id;
@@ -251,5 +269,7 @@ void Dispatcher::call(std::string_view method, json params, std::function<void(E
 }
 
 std::size_t Dispatcher::outstandingCalls() const { return core_->outstanding(); }
+
+std::map<std::string, MethodStats> Dispatcher::methodStats() const { return core_->stats(); }
 
 }  // namespace cadre::protocol

@@ -38,6 +38,14 @@ struct DispatcherOptions {
   std::chrono::milliseconds callTimeout{std::chrono::minutes(10)};
 };
 
+// Latency of the requests this dispatcher answered, per method.
+struct MethodStats {
+  std::uint64_t calls = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t totalMicros = 0;
+  std::uint64_t maxMicros = 0;
+};
+
 namespace detail {
 class DispatcherCore;
 
@@ -131,6 +139,7 @@ class Dispatcher : public MessageHandler {
   void notify(std::string_view method, json params);
   void call(std::string_view method, json params, std::function<void(Expected<json>)> done);
   std::size_t outstandingCalls() const;
+  std::map<std::string, MethodStats> methodStats() const;
 
   // MessageHandler
   bool onNotify(std::string_view method, json params) override;

@@ -31,7 +31,10 @@ std::optional<std::pair<std::size_t, std::size_t>> findHeaderEnd(std::string_vie
   return std::nullopt;
 }
 
-bool acceptableContentType(std::string_view value) {
+bool acceptableContentType(std::string_view original) {
+  std::string lowered(original);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view value = lowered;
   // "application/vscode-jsonrpc; charset=utf-8" is the spec's default; any
   // media type is tolerated but the charset must be UTF-8 (the spec also
   // accepts "utf8" for backwards compatibility).
@@ -71,6 +74,11 @@ void FrameReader::feed(std::string_view bytes) {
         break;
       }
       case State::Headers: {
+        // Blank lines between messages are tolerated (some clients add them).
+        if (buffer_.empty()) {
+          while (!bytes.empty() && (bytes.front() == '\r' || bytes.front() == '\n')) bytes.remove_prefix(1);
+          if (bytes.empty()) break;
+        }
         // Append only up to the header cap (plus a little, to see the end
         // marker) so a hostile peer cannot grow the buffer.
         const std::size_t room = limits_.maxHeaderBytes + 4 - std::min(buffer_.size(), limits_.maxHeaderBytes + 4);
@@ -106,8 +114,6 @@ void FrameReader::parseHeaders() {
   bool sawType = false;
   std::string reject;
   std::string_view rest = headers;
-  // Leading blank lines between messages are tolerated.
-  while (!rest.empty() && (rest.front() == '\r' || rest.front() == '\n')) rest.remove_prefix(1);
   while (!rest.empty()) {
     auto eol = rest.find('\n');
     std::string_view line = rest.substr(0, eol);
@@ -150,7 +156,8 @@ void FrameReader::parseHeaders() {
     skipReason_ = std::move(reject);
     state_ = State::Skip;
   } else {
-    buffer_.reserve(*length);
+    // The length is the peer's claim: grow as bytes really arrive.
+    buffer_.reserve(std::min<std::size_t>(*length, 1u << 20));
     state_ = State::Body;
   }
 }
@@ -171,7 +178,7 @@ FrameEvent FrameReader::next() {
 bool FrameReader::midMessage() const {
   switch (state_) {
     case State::Headers:
-      return std::any_of(buffer_.begin(), buffer_.end(), [](char c) { return c != '\r' && c != '\n'; });
+      return !buffer_.empty();
     case State::Body:
     case State::Skip:
       return true;

@@ -5,7 +5,11 @@ namespace cadre::protocol {
 namespace {
 
 Invalid invalid(json id, std::string message) {
-  return Invalid{std::move(id), makeError(ErrorCode::InvalidRequest, std::move(message))};
+  return Invalid{std::move(id), makeError(ErrorCode::InvalidRequest, std::move(message)), true};
+}
+
+Invalid invalidResponse(json id, std::string message) {
+  return Invalid{std::move(id), makeError(ErrorCode::InvalidRequest, std::move(message)), false};
 }
 
 bool validId(const json& id) { return id.is_string() || id.is_number_integer() || id.is_number_unsigned(); }
@@ -41,10 +45,10 @@ Incoming classify(json&& msg) {
   if (!hasId) return invalid(nullptr, "message has neither \"method\" nor \"id\"");
   const bool hasResult = msg.contains("result");
   auto err = msg.find("error");
-  if (hasResult == (err != msg.end())) return invalid(id, "a response must carry exactly one of \"result\" and \"error\"");
+  if (hasResult == (err != msg.end())) return invalidResponse(id, "a response must carry exactly one of \"result\" and \"error\"");
   if (hasResult) return Response{std::move(id), Expected<json>(std::move(msg["result"]))};
   if (!err->is_object() || !err->contains("code") || !(*err)["code"].is_number_integer()) {
-    return invalid(id, "\"error\" must be an object with an integer \"code\"");
+    return invalidResponse(id, "\"error\" must be an object with an integer \"code\"");
   }
   std::string message = err->contains("message") && (*err)["message"].is_string() ? (*err)["message"].get<std::string>() : "";
   return Response{std::move(id), Expected<json>(Error{static_cast<ErrorCode>((*err)["code"].get<int>()), std::move(message)})};
@@ -65,26 +69,37 @@ Incoming parseMessage(std::string_view body) {
 
 std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// The envelopes are written as text around the dumped payload: wrapping the
+// payload in a json object first would deep-copy it (the bulk of a reply's cost).
+namespace {
+// Integer ids are written directly: each json dump constructs a serializer
+// (which asks for the locale), and replies are the hot path.
+std::string idText(const json& id) {
+  if (id.is_number_integer()) return std::to_string(id.get<std::int64_t>());
+  return dump(id);
+}
+}  // namespace
+
 std::string encodeRequest(const json& id, std::string_view method, const json& params) {
-  json msg = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
-  if (!params.is_null()) msg["params"] = params;
-  return dump(msg);
+  std::string out = R"({"jsonrpc":"2.0","id":)" + idText(id) + R"(,"method":)" + dump(json(method));
+  if (!params.is_null()) out += R"(,"params":)" + dump(params);
+  return out + "}";
 }
 
 std::string encodeNotification(std::string_view method, const json& params) {
-  json msg = {{"jsonrpc", "2.0"}, {"method", method}};
-  if (!params.is_null()) msg["params"] = params;
-  return dump(msg);
+  std::string out = R"({"jsonrpc":"2.0","method":)" + dump(json(method));
+  if (!params.is_null()) out += R"(,"params":)" + dump(params);
+  return out + "}";
 }
 
 std::string encodeResponse(const json& id, const Expected<json>& result) {
-  json msg = {{"jsonrpc", "2.0"}, {"id", id}};
+  std::string out = R"({"jsonrpc":"2.0","id":)" + idText(id);
   if (result) {
-    msg["result"] = *result;
+    out += R"(,"result":)" + dump(*result);
   } else {
-    msg["error"] = {{"code", static_cast<int>(result.error().code)}, {"message", result.error().message}};
+    out += R"(,"error":)" + dump(json{{"code", static_cast<int>(result.error().code)}, {"message", result.error().message}});
   }
-  return dump(msg);
+  return out + "}";
 }
 
 std::string idToString(const json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }

@@ -34,6 +34,9 @@ struct Response {
 struct Invalid {
   json id;
   Error error;
+  // False for a malformed *response*: JSON-RPC never answers responses, and an
+  // error carrying the peer's id would read as the answer to its own request.
+  bool answerable = true;
 };
 
 // Batches are refused with one error: LSP never sends them (see docs/protocol.md).

@@ -101,13 +101,16 @@ int runServe(Args& args) {
       logFile = *v;
     } else if (a == "--log-level") {
       auto v = value("--log-level");
-      if (!v) return usageError("--log-level needs a level", kServeUsage);
+      if (!v || (*v != "trace" && *v != "debug" && *v != "info" && *v != "warn" && *v != "error" && *v != "off")) {
+        return usageError("--log-level needs one of trace, debug, info, warn, error, off", kServeUsage);
+      }
       logLevel = *v;
     } else if (a == "--max-message-bytes") {
       auto v = value("--max-message-bytes");
-      char* end = nullptr;
-      unsigned long long n = v ? std::strtoull(v->c_str(), &end, 10) : 0;
-      if (!v || *end != '\0' || n < 1024) return usageError("--max-message-bytes needs a number of at least 1024", kServeUsage);
+      // The same range as server.maxMessageBytes: 1 KiB to 4 GiB.
+      const bool digits = v && !v->empty() && v->size() <= 10 && v->find_first_not_of("0123456789") == std::string::npos;
+      const unsigned long long n = digits ? std::stoull(*v) : 0;
+      if (n < 1024 || n > (1ull << 32)) return usageError("--max-message-bytes needs a number from 1024 to 4294967296", kServeUsage);
       maxMessage = n;
     } else {
       return usageError("unknown option for serve: " + a, kServeUsage);
@@ -131,7 +134,7 @@ int runServe(Args& args) {
   options.limits.maxContentLength = maxMessage.value_or(config.config.server.maxMessageBytes);
   options.session.dispatcher.maxOutstandingCalls = config.config.server.maxOutstandingCalls;
   options.session.dispatcher.callTimeout = std::chrono::seconds(config.config.server.callTimeoutSeconds);
-  options.session.logLevelFromCommandLine = !logLevel.empty();
+  options.session.controlsLogLevel = logLevel.empty();
   options.tokenEnv = config.config.server.tokenEnv;
   return tcp ? core::serveTcp(*tcp, std::move(options)) : core::serveStdio(std::move(options));
 }

@@ -17,13 +17,23 @@ using json = nlohmann::json;
 // Reads the keys of one object; whatever it was not asked for is "unknown".
 class SectionReader {
  public:
-  SectionReader(const json& obj, std::string prefix, const std::string& source, LoadedConfig& out)
-      : obj_(obj), prefix_(std::move(prefix)), source_(source), out_(out) {}
+  SectionReader(const json& obj, std::string prefix, const std::string& source, ConfigScope scope, LoadedConfig& out)
+      : obj_(obj), prefix_(std::move(prefix)), source_(source), scope_(scope), out_(out) {}
 
   ~SectionReader() {
     for (const auto& [key, value] : obj_.items()) {
       if (!seen_.count(key)) warn(key, "unknown setting (ignored)");
     }
+  }
+
+  // A key only the user's own file may set; elsewhere it is an error.
+  SectionReader& userOnly(const char* key) {
+    if (scope_ != ConfigScope::User && obj_.contains(key)) {
+      seen_.insert(key);
+      error(key, "may only be set in the user config (" + userConfigPath().string() + "), not by a project or the editor");
+      blocked_.insert(key);
+    }
+    return *this;
   }
 
   void string(const char* key, std::string& target, const std::set<std::string>& allowed = {}) {
@@ -56,17 +66,24 @@ class SectionReader {
     const json* v = find(key);
     if (!v) return;
     if (!v->is_object()) return error(key, "expected an object, got " + describe(*v));
-    SectionReader nested(*v, path(key), source_, out_);
+    SectionReader nested(*v, path(key), source_, scope_, out_);
     read(nested);
   }
 
  private:
   const json* find(const char* key) {
     seen_.insert(key);
+    if (blocked_.count(key)) return nullptr;
     auto it = obj_.find(key);
     return it == obj_.end() ? nullptr : &*it;
   }
-  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+  // Keys come from untrusted files and end up in logs: show them escaped.
+  std::string path(const std::string& key) const {
+    std::string shown = json(key).dump(-1, ' ', true, json::error_handler_t::replace);
+    shown = shown.substr(1, shown.size() - 2);
+    if (shown.size() > 64) shown = shown.substr(0, 61) + "...";
+    return prefix_.empty() ? shown : prefix_ + "." + shown;
+  }
   static std::string describe(const json& v) {
     std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
     if (text.size() > 40) text = text.substr(0, 37) + "...";
@@ -82,26 +99,33 @@ class SectionReader {
   const json& obj_;
   std::string prefix_;
   const std::string& source_;
+  ConfigScope scope_;
   LoadedConfig& out_;
   std::set<std::string> seen_;
+  std::set<std::string> blocked_;
 };
 
 void readConfig(SectionReader& root, Config& c) {
   root.section("log", [&](SectionReader& r) {
     r.string("level", c.log.level, {"trace", "debug", "info", "warn", "error", "off"});
-    r.string("file", c.log.file);
+    r.userOnly("file").string("file", c.log.file);
   });
   root.section("server", [&](SectionReader& r) {
     r.integer("maxMessageBytes", c.server.maxMessageBytes, 1024, std::int64_t{1} << 32);
     r.integer("maxOutstandingCalls", c.server.maxOutstandingCalls, 1, 100000);
     r.integer("callTimeoutSeconds", c.server.callTimeoutSeconds, 1, 86400);
-    r.string("tokenEnv", c.server.tokenEnv);
+    r.userOnly("tokenEnv").string("tokenEnv", c.server.tokenEnv);
   });
 }
 
-void loadFile(const std::filesystem::path& file, LoadedConfig& out) {
+void loadFile(const std::filesystem::path& file, ConfigScope scope, LoadedConfig& out) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return;  // absent: nothing to layer
   std::ifstream in(file, std::ios::binary);
-  if (!in) return;  // absent: nothing to layer
+  if (!in) {
+    out.diagnostics.push_back({ConfigDiagnostic::Severity::Error, file.string(), "", "cannot be read (check its permissions)"});
+    return;
+  }
   std::stringstream buf;
   buf << in.rdbuf();
   out.sources.push_back(file.string());
@@ -110,7 +134,7 @@ void loadFile(const std::filesystem::path& file, LoadedConfig& out) {
     out.diagnostics.push_back({ConfigDiagnostic::Severity::Error, file.string(), "", parsed.error().message});
     return;
   }
-  applyConfigJson(*parsed, file.string(), out);
+  applyConfigJson(*parsed, file.string(), scope, out);
 }
 
 }  // namespace
@@ -134,19 +158,19 @@ std::filesystem::path userConfigPath() {
   return {};
 }
 
-void applyConfigJson(const json& j, const std::string& source, LoadedConfig& out) {
+void applyConfigJson(const json& j, const std::string& source, ConfigScope scope, LoadedConfig& out) {
   if (!j.is_object()) {
     out.diagnostics.push_back({ConfigDiagnostic::Severity::Error, source, "", std::string("expected a JSON object, got ") + j.type_name()});
     return;
   }
-  SectionReader root(j, "", source, out);
+  SectionReader root(j, "", source, scope, out);
   readConfig(root, out.config);
 }
 
 LoadedConfig loadConfig(const std::vector<std::filesystem::path>& projectRoots, const std::filesystem::path& userFile) {
   LoadedConfig out;
-  if (!userFile.empty()) loadFile(userFile, out);
-  for (const auto& root : projectRoots) loadFile(root / ".cadre" / "config.json", out);
+  if (!userFile.empty()) loadFile(userFile, ConfigScope::User, out);
+  for (const auto& root : projectRoots) loadFile(root / ".cadre" / "config.json", ConfigScope::Project, out);
   return out;
 }
 

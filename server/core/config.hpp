@@ -3,7 +3,10 @@
 // (<root>/.cadre/config.json) → settings the editor sends
 // (workspace/didChangeConfiguration, under "cadre"). Unknown keys are warned
 // about; a bad value is an error naming the key and keeps the value the lower
-// layer gave. docs/configuration.md lists every key.
+// layer gave. Keys that decide where cadre writes or which secret it trusts
+// (log.file, server.tokenEnv) are honoured only from the user's own file: a
+// cloned repository must not be able to set them. docs/configuration.md lists
+// every key.
 #pragma once
 
 #include <filesystem>
@@ -56,6 +59,7 @@ std::filesystem::path userConfigPath();
 LoadedConfig loadConfig(const std::vector<std::filesystem::path>& projectRoots, const std::filesystem::path& userFile = userConfigPath());
 
 // Layers one JSON object onto `out`; used for files and editor settings.
-void applyConfigJson(const nlohmann::json& j, const std::string& source, LoadedConfig& out);
+enum class ConfigScope { User, Project };
+void applyConfigJson(const nlohmann::json& j, const std::string& source, ConfigScope scope, LoadedConfig& out);
 
 }  // namespace cadre::core

@@ -59,6 +59,15 @@ std::vector<workspace::TextChange> toChanges(const std::vector<lsp::TextDocument
   return out;
 }
 
+// Editors send settings of every extension; cadre's live under "cadre" (the
+// same shape in initializationOptions.settings and didChangeConfiguration).
+json cadreSection(const json& settings) {
+  if (settings.is_object()) {
+    if (auto it = settings.find("cadre"); it != settings.end()) return *it;
+  }
+  return nullptr;
+}
+
 std::size_t countLines(const std::string& text) {
   std::size_t lines = 1;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -93,6 +102,7 @@ void LspSession::bindMethods() {
   d.bindNotification("workspace/didChangeWorkspaceFolders", this, &LspSession::onDidChangeWorkspaceFolders);
   d.bindNotification("workspace/didChangeConfiguration", this, &LspSession::onDidChangeConfiguration);
 
+  d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }
 
@@ -140,9 +150,7 @@ void LspSession::onInitialize(const lsp::InitializeParams& params, Callback<json
   } else if (params.rootPath) {
     folders_.push_back({pathToUri(*params.rootPath), std::filesystem::path(*params.rootPath).filename().string()});
   }
-  if (params.initializationOptions.is_object() && params.initializationOptions.contains("settings")) {
-    editorSettings_ = params.initializationOptions["settings"];
-  }
+  if (params.initializationOptions.is_object()) editorSettings_ = cadreSection(params.initializationOptions.value("settings", json()));
   reloadConfig();
   dispatcher_.setInitialized();
 
@@ -209,10 +217,7 @@ void LspSession::onDidChangeWorkspaceFolders(const lsp::DidChangeWorkspaceFolder
 }
 
 void LspSession::onDidChangeConfiguration(const lsp::DidChangeConfigurationParams& p) {
-  // Settings arrive either namespaced ({"cadre": {...}}) or, from clients that
-  // scope by section, as cadre's object itself.
-  if (p.settings.is_object() && p.settings.contains("cadre")) editorSettings_ = p.settings["cadre"];
-  else if (p.settings.is_object()) editorSettings_ = p.settings;
+  editorSettings_ = cadreSection(p.settings);
   reloadConfig();
   for (const auto& d : config_.diagnostics) {
     if (d.source == "editor settings") {
@@ -221,6 +226,8 @@ void LspSession::onDidChangeConfiguration(const lsp::DidChangeConfigurationParam
     }
   }
 }
+
+void LspSession::onPing(const NoParams&, Callback<json> reply) { reply(json::object()); }
 
 void LspSession::onStatus(const NoParams&, Callback<json> reply) {
   json docs = json::array();
@@ -239,13 +246,19 @@ void LspSession::onStatus(const NoParams&, Callback<json> reply) {
                            {"key", d.key},
                            {"message", d.message}});
   }
+  json methods = json::object();
+  for (const auto& [name, s] : dispatcher_.methodStats()) {
+    methods[name] = {{"calls", s.calls}, {"errors", s.errors}, {"meanMs", s.calls ? s.totalMicros / 1000.0 / s.calls : 0.0},
+                     {"maxMs", s.maxMicros / 1000.0}};
+  }
   const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
   reply(json{{"version", CADRE_VERSION},
              {"uptimeMs", uptime},
              {"positionEncoding", encodingName_},
              {"workspaceFolders", folders},
              {"documents", docs},
-             {"config", {{"sources", config_.sources}, {"diagnostics", diagnostics}}}});
+             {"config", {{"sources", config_.sources}, {"diagnostics", diagnostics}}},
+             {"methods", methods}});
 }
 
 std::vector<std::filesystem::path> LspSession::rootPaths() const {
@@ -259,9 +272,9 @@ std::vector<std::filesystem::path> LspSession::rootPaths() const {
 
 void LspSession::reloadConfig() {
   LoadedConfig loaded = loadConfig(rootPaths(), options_.userConfig);
-  if (editorSettings_.is_object()) applyConfigJson(editorSettings_, "editor settings", loaded);
+  if (!editorSettings_.is_null()) applyConfigJson(editorSettings_, "editor settings", ConfigScope::Project, loaded);
   for (const auto& d : loaded.diagnostics) spdlog::warn("config: {}", d.format());
-  if (!options_.logLevelFromCommandLine) {
+  if (options_.controlsLogLevel) {
     if (auto ok = setLogLevel(loaded.config.log.level); !ok) spdlog::warn("{}", ok.error().message);
   }
   config_ = std::move(loaded);

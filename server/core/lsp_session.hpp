@@ -25,8 +25,10 @@ struct SessionOptions {
   // Where the user config lives; tests point it elsewhere.
   std::filesystem::path userConfig = userConfigPath();
   protocol::DispatcherOptions dispatcher;
-  // --log-level on the command line wins over log.level in config files.
-  bool logLevelFromCommandLine = false;
+  // Whether this session's config may set the process-wide log level: not
+  // when --log-level was given, nor for TCP sessions (one client's settings
+  // must not change logging for the others).
+  bool controlsLogLevel = true;
   // Called once when the client sends `exit`: 0 after shutdown, 1 otherwise.
   std::function<void(int)> onExit;
 };
@@ -65,6 +67,8 @@ class LspSession : public protocol::MessageHandler {
   void onDidChangeWorkspaceFolders(const lsp::DidChangeWorkspaceFoldersParams&);
   void onDidChangeConfiguration(const lsp::DidChangeConfigurationParams&);
   // cadre/
+  // Liveness check for clients (and the round-trip benchmark): answers {}.
+  void onPing(const protocol::NoParams&, protocol::Callback<protocol::json>);
   void onStatus(const protocol::NoParams&, protocol::Callback<protocol::json>);
 
   void reloadConfig();

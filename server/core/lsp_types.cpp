@@ -2,13 +2,27 @@
 // bad field is named in the InvalidParams error.
 #include "server/core/lsp_types.hpp"
 
+#include <limits>
+
 #include "protocol/json_decode.hpp"
 
 namespace cadre::core::lsp {
 
 using protocol::ObjectMapper;
 
-void from_json(const json& j, Position& p) { ObjectMapper(j).required("line", p.line).required("character", p.character); }
+namespace {
+std::uint32_t nonNegative(const json& j, const char* key) {
+  std::int64_t v = 0;
+  ObjectMapper(j).required(key, v);
+  if (v < 0 || v > std::numeric_limits<std::uint32_t>::max()) throw protocol::DecodeError(key, "expected a non-negative 32-bit integer");
+  return static_cast<std::uint32_t>(v);
+}
+}  // namespace
+
+void from_json(const json& j, Position& p) {
+  p.line = nonNegative(j, "line");
+  p.character = nonNegative(j, "character");
+}
 void to_json(json& j, const Position& p) { j = {{"line", p.line}, {"character", p.character}}; }
 
 void from_json(const json& j, Range& r) { ObjectMapper(j).required("start", r.start).required("end", r.end); }

@@ -1,7 +1,7 @@
 // LSP 3.17 structures cadre reads and writes, as plain structs with the wire's
 // field names. Each mirrors only the part of the spec cadre uses; the comment on
 // a struct says so when fields are left out. Internal types never serialize:
-// lsp_server.cpp converts at the boundary.
+// lsp_session.cpp converts at the boundary.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -35,7 +35,7 @@ void from_json(const json& j, WorkspaceFolder& f);
 void to_json(json& j, const WorkspaceFolder& f);
 
 // Part of InitializeParams: the fields cadre acts on. Client capabilities are
-// kept raw and queried by path (capabilities.hpp).
+// kept raw JSON and queried where a feature needs one.
 struct InitializeParams {
   std::optional<std::int64_t> processId;
   std::optional<std::string> rootUri;

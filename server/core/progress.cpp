@@ -9,10 +9,10 @@ namespace cadre::core {
 
 using protocol::json;
 
-std::shared_ptr<Progress> Progress::start(protocol::Dispatcher& dispatcher, bool clientSupports, std::string title, bool cancellable) {
+std::shared_ptr<Progress> Progress::start(protocol::Dispatcher& dispatcher, bool clientSupports, std::string title) {
   static std::atomic<unsigned> counter{0};
   std::string token = "cadre-progress-" + std::to_string(++counter);
-  std::shared_ptr<Progress> p(new Progress(dispatcher, token, std::move(title), cancellable));
+  std::shared_ptr<Progress> p(new Progress(dispatcher, token, std::move(title)));
   spdlog::info("{}...", p->title_);
   if (!clientSupports) {
     p->state_ = State::Disabled;
@@ -37,7 +37,8 @@ void Progress::onCreated(bool ok) {
     report = std::move(pendingReport_);
     end = std::move(pendingEnd_);
   }
-  send({{"kind", "begin"}, {"title", title_}, {"cancellable", cancellable_}});
+  // Not cancellable: window/workDoneProgress/cancel has no handler yet.
+  send({{"kind", "begin"}, {"title", title_}, {"cancellable", false}});
   if (report) send(*report);
   if (end) send(*end);
 }

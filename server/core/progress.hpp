@@ -17,8 +17,7 @@ class Progress {
  public:
   // Asks the client for a token, then sends `begin`. Reports before the
   // client answered are folded into the latest one.
-  static std::shared_ptr<Progress> start(protocol::Dispatcher& dispatcher, bool clientSupports, std::string title,
-                                         bool cancellable = false);
+  static std::shared_ptr<Progress> start(protocol::Dispatcher& dispatcher, bool clientSupports, std::string title);
 
   // percentage in 0..100; reports closer than kMinInterval apart are
   // coalesced (the last one is kept and sent with end()).
@@ -29,15 +28,14 @@ class Progress {
   static constexpr std::chrono::milliseconds kMinInterval{100};
 
  private:
-  Progress(protocol::Dispatcher& dispatcher, std::string token, std::string title, bool cancellable)
-      : dispatcher_(dispatcher), token_(std::move(token)), title_(std::move(title)), cancellable_(cancellable) {}
+  Progress(protocol::Dispatcher& dispatcher, std::string token, std::string title)
+      : dispatcher_(dispatcher), token_(std::move(token)), title_(std::move(title)) {}
   void send(const protocol::json& value);
   void onCreated(bool ok);
 
   protocol::Dispatcher& dispatcher_;
   std::string token_;
   std::string title_;
-  bool cancellable_;
   std::mutex mu_;
   enum class State { Creating, Active, Ended, Disabled } state_ = State::Creating;
   std::optional<protocol::json> pendingReport_;

@@ -115,6 +115,7 @@ int serveTcp(const std::string& address, ServeOptions options) {
       auto connection = protocol::makeTcpConnection(std::move(socket), std::move(connOptions));
       SessionOptions sessionOptions = options.session;
       sessionOptions.onExit = nullptr;  // one client's exit does not stop the server
+      sessionOptions.controlsLogLevel = false;
       connection->start(std::make_shared<LspSession>(connection, connection->executor(), std::move(sessionOptions)));
       acceptNext();
     });

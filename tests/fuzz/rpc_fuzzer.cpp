@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto transport = std::make_shared<testing::RecordingTransport>();
   core::SessionOptions options;
   options.userConfig.clear();
-  options.logLevelFromCommandLine = true;
+  options.controlsLogLevel = false;
   auto session = std::make_shared<core::LspSession>(transport, io.get_executor(), options);
 
   protocol::FrameLimits limits;

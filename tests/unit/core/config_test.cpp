@@ -81,6 +81,26 @@ TEST_CASE("a file that is not JSONC is one error with its position") {
 
 TEST_CASE("range checks name the allowed range") {
   LoadedConfig c;
-  applyConfigJson(nlohmann::json::parse(R"({"server": {"maxOutstandingCalls": 0}})"), "editor settings", c);
+  applyConfigJson(nlohmann::json::parse(R"({"server": {"maxOutstandingCalls": 0}})"), "editor settings", ConfigScope::Project, c);
   CHECK(formatted(c) == std::vector<std::string>{"editor settings: server.maxOutstandingCalls: expected an integer from 1 to 100000, got 0"});
+}
+
+TEST_CASE("a project cannot set where cadre writes logs or which variable holds the token") {
+  TempDir dir;
+  dir.write("user.json", R"({"log": {"file": "/tmp/user-chosen.log"}})");
+  dir.write("proj/.cadre/config.json", R"({"log": {"file": "/home/u/.bashrc"}, "server": {"tokenEnv": "HOME"}})");
+  LoadedConfig c = loadConfig({dir.path / "proj"}, dir.path / "user.json");
+  CHECK(c.config.log.file == "/tmp/user-chosen.log");
+  CHECK(c.config.server.tokenEnv == "CADRE_TOKEN");
+  REQUIRE(c.diagnostics.size() == 2);
+  CHECK(c.diagnostics[0].key == "log.file");
+  CHECK(c.diagnostics[0].message.find("may only be set in the user config") == 0);
+  CHECK(c.diagnostics[1].key == "server.tokenEnv");
+}
+
+TEST_CASE("key names from files are escaped before they reach a log line") {
+  LoadedConfig c;
+  applyConfigJson(nlohmann::json::parse(R"({"x\n[error] forged": 1})"), "f", ConfigScope::Project, c);
+  REQUIRE(c.diagnostics.size() == 1);
+  CHECK(c.diagnostics[0].format() == "f: x\\n[error] forged: unknown setting (ignored)");
 }

@@ -93,6 +93,19 @@ TEST_CASE("an endless header block is cut at the header cap") {
   CHECK(r.next().error == "header block longer than 8192 bytes");
 }
 
+TEST_CASE("blank lines between messages are skipped") {
+  CHECK(run("\r\n\r\n" + frame("{}") + "\n\n\r\n" + frame("[]"), 1) == std::vector<std::string>{"M:{}", "M:[]"});
+}
+
+TEST_CASE("a huge declared length under a huge limit is not allocated up front") {
+  FrameLimits unlimited;
+  unlimited.maxContentLength = ~std::size_t{0};
+  FrameReader r(unlimited);
+  r.feed("Content-Length: 9999999999999999999\r\n\r\n{\"a\"");
+  CHECK_FALSE(r.hasEvent());
+  CHECK(r.midMessage());
+}
+
 TEST_CASE("midMessage tells a truncated message from a clean end") {
   FrameReader r;
   CHECK_FALSE(r.midMessage());

@@ -54,6 +54,13 @@ TEST_CASE("messages are classified as JSON-RPC 2.0 defines") {
   }
 }
 
+TEST_CASE("a malformed response is never answered; a malformed request is") {
+  auto response = std::get<Invalid>(parseMessage(R"({"jsonrpc":"2.0","id":2})"));
+  CHECK_FALSE(response.answerable);
+  auto request = std::get<Invalid>(parseMessage(R"({"jsonrpc":"2.0","id":1,"method":5})"));
+  CHECK(request.answerable);
+}
+
 TEST_CASE("invalid UTF-8 inside a JSON string is a parse error") {
   Incoming m = parseMessage("{\"jsonrpc\":\"2.0\",\"method\":\"n\",\"params\":{\"t\":\"\xFF\"}}");
   auto* bad = std::get_if<Invalid>(&m);
@@ -67,6 +74,8 @@ TEST_CASE("encoding never throws on invalid UTF-8 and keeps the error shape") {
   std::string out = encodeNotification("n", params);
   CHECK(out.find("bad \xEF\xBF\xBD byte") != std::string::npos);
   CHECK(encodeResponse(7, makeError(ErrorCode::MethodNotFound, "no")) ==
-        R"({"error":{"code":-32601,"message":"no"},"id":7,"jsonrpc":"2.0"})");
-  CHECK(encodeRequest("x", "m", nullptr) == R"({"id":"x","jsonrpc":"2.0","method":"m"})");
+        R"({"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}})");
+  CHECK(encodeResponse("a", json{{"k", 1}}) == R"({"jsonrpc":"2.0","id":"a","result":{"k":1}})");
+  CHECK(encodeRequest("x", "m", nullptr) == R"({"jsonrpc":"2.0","id":"x","method":"m"})");
+  CHECK(encodeNotification("n\"q", json::array()) == R"({"jsonrpc":"2.0","method":"n\"q","params":[]})");
 }
