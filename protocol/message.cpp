@@ -56,7 +56,30 @@ Incoming classify(json&& msg) {
 
 }  // namespace
 
+bool nestsDeeperThan(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Incoming parseMessage(std::string_view body) {
+  // nlohmann copies/dumps recursively: a 120 KB "[[[[..." body overflowed the stack (SIGSEGV) in a handler.
+  if (nestsDeeperThan(body, kMaxJsonNesting)) {
+    return Invalid{nullptr, makeError(ErrorCode::InvalidRequest, "message nests deeper than " + std::to_string(kMaxJsonNesting) + " levels"), true};
+  }
   json msg;
   try {
     msg = json::parse(body);
@@ -75,6 +98,8 @@ namespace {
 // Integer ids are written directly: each json dump constructs a serializer
 // (which asks for the locale), and replies are the hot path.
 std::string idText(const json& id) {
+  // Unsigned first: is_number_integer() is true for ids above INT64_MAX too, which int64 would wrap.
+  if (id.is_number_unsigned()) return std::to_string(id.get<std::uint64_t>());
   if (id.is_number_integer()) return std::to_string(id.get<std::int64_t>());
   return dump(id);
 }

@@ -1,0 +1,194 @@
+// Language registry and query loading; see language.hpp.
+#include "server/analysis/language.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+extern "C" {
+const TSLanguage* tree_sitter_python(void);
+const TSLanguage* tree_sitter_javascript(void);
+const TSLanguage* tree_sitter_typescript(void);
+const TSLanguage* tree_sitter_tsx(void);
+const TSLanguage* tree_sitter_c(void);
+const TSLanguage* tree_sitter_cpp(void);
+const TSLanguage* tree_sitter_go(void);
+const TSLanguage* tree_sitter_rust(void);
+const TSLanguage* tree_sitter_java(void);
+const TSLanguage* tree_sitter_lua(void);
+const TSLanguage* tree_sitter_bash(void);
+}
+
+namespace cadre::analysis {
+
+// Generated from grammars/queries by cmake/EmbedQueries.cmake.
+const std::vector<std::pair<std::string_view, std::string_view>>& embeddedQueries();
+
+namespace {
+
+std::string_view fileFor(QueryKind kind) {
+  switch (kind) {
+    case QueryKind::Tags: return "tags";
+    case QueryKind::Imports: return "imports";
+    case QueryKind::Locals: return "locals";
+  }
+  return "";
+}
+
+std::string_view embedded(std::string_view lang, QueryKind kind) {
+  const std::string key = std::string(lang) + "/" + std::string(fileFor(kind));
+  for (const auto& [name, text] : embeddedQueries()) {
+    if (name == key) return text;
+  }
+  return {};
+}
+
+// Resolves "; inherits: a,b" lines (first lines of the file) recursively.
+std::string withInherited(std::string_view lang, QueryKind kind, int depth = 0) {
+  std::string_view text = embedded(lang, kind);
+  if (text.empty() || depth > 4) return std::string(text);
+  std::string out;
+  constexpr std::string_view kInherits = "; inherits:";
+  if (text.substr(0, kInherits.size()) == kInherits) {
+    auto eol = text.find('\n');
+    std::string_view list = text.substr(kInherits.size(), eol - kInherits.size());
+    while (!list.empty()) {
+      auto comma = list.find(',');
+      std::string_view item = list.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\r')) item.remove_suffix(1);
+      if (!item.empty()) out += withInherited(item, kind, depth + 1) + "\n";
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  out += text;
+  return out;
+}
+
+std::string_view errorName(TSQueryError e) {
+  switch (e) {
+    case TSQueryErrorSyntax: return "syntax error";
+    case TSQueryErrorNodeType: return "unknown node type";
+    case TSQueryErrorField: return "unknown field";
+    case TSQueryErrorCapture: return "unknown capture";
+    case TSQueryErrorStructure: return "impossible pattern structure";
+    case TSQueryErrorLanguage: return "incompatible language";
+    default: return "error";
+  }
+}
+
+struct QueryCache {
+  std::mutex mu;
+  std::map<std::pair<std::string_view, QueryKind>, QueryPtr> compiled;
+  std::map<std::pair<std::string_view, QueryKind>, Error> failed;
+};
+
+QueryCache& cache() {
+  static QueryCache c;
+  return c;
+}
+
+}  // namespace
+
+const std::vector<Language>& languages() {
+  static const std::vector<Language> all = {
+      {"python", tree_sitter_python(), {".py", ".pyi"}, {}},
+      {"javascript", tree_sitter_javascript(), {".js", ".mjs", ".cjs", ".jsx"}, {}},
+      {"typescript", tree_sitter_typescript(), {".ts", ".mts", ".cts"}, {}},
+      {"tsx", tree_sitter_tsx(), {".tsx"}, {}},
+      {"c", tree_sitter_c(), {".c", ".h"}, {}},
+      {"cpp", tree_sitter_cpp(), {".cc", ".cpp", ".cxx", ".c++", ".hh", ".hpp", ".hxx", ".h++", ".ipp", ".tcc", ".inl"}, {}},
+      {"go", tree_sitter_go(), {".go"}, {}},
+      {"rust", tree_sitter_rust(), {".rs"}, {}},
+      {"java", tree_sitter_java(), {".java"}, {}},
+      {"lua", tree_sitter_lua(), {".lua"}, {}},
+      {"bash", tree_sitter_bash(), {".sh", ".bash"}, {}},
+  };
+  return all;
+}
+
+const Language* languageById(std::string_view id) {
+  for (const auto& l : languages()) {
+    if (l.id == id) return &l;
+  }
+  return nullptr;
+}
+
+const Language* languageForPath(const std::filesystem::path& path) {
+  const std::string ext = path.extension().string();
+  const std::string name = path.filename().string();
+  for (const auto& l : languages()) {
+    if (std::find(l.extensions.begin(), l.extensions.end(), ext) != l.extensions.end()) return &l;
+    if (std::find(l.fileNames.begin(), l.fileNames.end(), name) != l.fileNames.end()) return &l;
+  }
+  return nullptr;
+}
+
+std::string_view queryKindName(QueryKind kind) { return fileFor(kind); }
+
+bool isKnownCapture(QueryKind kind, std::string_view c) {
+  auto startsWith = [&](std::string_view p) { return c.substr(0, p.size()) == p; };
+  switch (kind) {
+    case QueryKind::Tags:
+      if (c == "name" || c == "doc" || c == "body" || c == "ignore") return true;
+      if (startsWith("definition.")) {
+        static const std::vector<std::string_view> kinds = {"function", "method", "class", "interface", "struct", "enum", "union",
+                                                            "module", "constant", "variable", "type", "macro", "field", "namespace",
+                                                            "trait", "constructor", "property", "implementation"};
+        return std::find(kinds.begin(), kinds.end(), c.substr(11)) != kinds.end();
+      }
+      if (startsWith("reference.")) {
+        static const std::vector<std::string_view> kinds = {"call", "type", "class", "implementation", "name", "module", "macro"};
+        return std::find(kinds.begin(), kinds.end(), c.substr(10)) != kinds.end();
+      }
+      return false;
+    case QueryKind::Imports: {
+      static const std::vector<std::string_view> known = {"import",        "import.module",    "import.name",    "import.alias",
+                                                          "import.wildcard", "import.default", "import.namespace", "import.reexport",
+                                                          "export.name",   "export.default", "ignore"};
+      return std::find(known.begin(), known.end(), c) != known.end();
+    }
+    case QueryKind::Locals:
+      return c == "local.scope" || c == "local.definition" || c == "local.reference" || c == "ignore";
+  }
+  return false;
+}
+
+Expected<const TSQuery*> query(const Language& lang, QueryKind kind) {
+  QueryCache& c = cache();
+  std::lock_guard lock(c.mu);
+  const auto key = std::make_pair(lang.id, kind);
+  if (auto it = c.compiled.find(key); it != c.compiled.end()) return static_cast<const TSQuery*>(it->second.get());
+  if (auto it = c.failed.find(key); it != c.failed.end()) return it->second;
+
+  const std::string source = withInherited(lang.id, kind);
+  if (source.empty()) return static_cast<const TSQuery*>(nullptr);
+  const std::string where = "grammars/queries/" + std::string(lang.id) + "/" + std::string(fileFor(kind)) + ".scm";
+  std::uint32_t offset = 0;
+  TSQueryError error = TSQueryErrorNone;
+  QueryPtr q(ts_query_new(lang.grammar, source.data(), static_cast<std::uint32_t>(source.size()), &offset, &error));
+  if (!q) {
+    std::size_t line = 1 + std::count(source.begin(), source.begin() + std::min<std::size_t>(offset, source.size()), '\n');
+    Error e = makeError(ErrorCode::InternalError, where + ": " + std::string(errorName(error)) + " at line " + std::to_string(line) +
+                                                      " (of the query with inherited parts)");
+    c.failed.emplace(key, e);
+    return e;
+  }
+  for (std::uint32_t i = 0; i < ts_query_capture_count(q.get()); ++i) {
+    std::uint32_t len = 0;
+    const char* name = ts_query_capture_name_for_id(q.get(), i, &len);
+    std::string_view capture(name, len);
+    if (!capture.empty() && capture.front() == '_') continue;  // private helper captures
+    if (!isKnownCapture(kind, capture)) {
+      Error e = makeError(ErrorCode::InternalError, where + ": unknown capture @" + std::string(capture));
+      c.failed.emplace(key, e);
+      return e;
+    }
+  }
+  const TSQuery* raw = q.get();
+  c.compiled.emplace(key, std::move(q));
+  return raw;
+}
+
+}  // namespace cadre::analysis

@@ -1,0 +1,42 @@
+// The languages cadre understands: which grammar parses a file, and the
+// compiled queries (tags, imports, locals) for it. Queries come from
+// grammars/queries/<lang>/<kind>.scm, embedded at build time; `; inherits: x`
+// on a query's first line prepends language x's query of the same kind.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/analysis/ts_handles.hpp"
+#include "support/expected.hpp"
+
+namespace cadre::analysis {
+
+enum class QueryKind { Tags, Imports, Locals };
+
+struct Language {
+  std::string_view id;  // "python", "typescript", ...
+  const TSLanguage* grammar;
+  std::vector<std::string_view> extensions;  // with the dot: ".py"
+  std::vector<std::string_view> fileNames;   // exact names, e.g. "Makefile" (none yet)
+};
+
+const std::vector<Language>& languages();
+const Language* languageById(std::string_view id);
+const Language* languageForPath(const std::filesystem::path& path);
+
+// The compiled query, or nullptr when the language has none of that kind.
+// Compiled once, on first use, and checked: an unknown capture name or a
+// query that does not compile against its grammar is an error naming the file
+// and the offset (the query tests compile every one).
+Expected<const TSQuery*> query(const Language& lang, QueryKind kind);
+
+// The capture vocabulary cadre's queries may use (tree-sitter's tags
+// convention plus cadre's import captures).
+bool isKnownCapture(QueryKind kind, std::string_view capture);
+
+std::string_view queryKindName(QueryKind kind);
+
+}  // namespace cadre::analysis

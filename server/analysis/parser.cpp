@@ -1,0 +1,364 @@
+// Parsing with deadlines and symbol extraction from cadre's queries.
+#include "server/analysis/parser.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <regex>
+
+namespace cadre::analysis {
+namespace {
+
+struct Deadline {
+  std::chrono::steady_clock::time_point until;
+  const std::atomic<bool>* cancel;
+};
+
+bool stopParsing(TSParseState* state) {
+  auto* d = static_cast<const Deadline*>(state->payload);
+  return std::chrono::steady_clock::now() > d->until || (d->cancel && d->cancel->load(std::memory_order_relaxed));
+}
+
+std::string_view textOf(TSNode node, std::string_view text) {
+  const std::uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
+  if (start >= text.size() || end <= start) return {};
+  return text.substr(start, std::min<std::size_t>(end, text.size()) - start);
+}
+
+std::string_view captureName(const TSQuery* q, std::uint32_t id) {
+  std::uint32_t len = 0;
+  const char* s = ts_query_capture_name_for_id(q, id, &len);
+  return {s, len};
+}
+
+// Text predicates (#eq?, #not-eq?, #match?, #not-match?, #any-of?,
+// #not-any-of?) are not evaluated by the C library; the tags convention relies
+// on them. Directives (#strip!, #select-adjacent!, #set!) do not filter and are
+// ignored.
+class Predicates {
+ public:
+  bool accept(const TSQuery* q, const TSQueryMatch& match, std::string_view text) {
+    std::uint32_t count = 0;
+    const TSQueryPredicateStep* steps = ts_query_predicates_for_pattern(q, match.pattern_index, &count);
+    std::uint32_t i = 0;
+    while (i < count) {
+      std::uint32_t end = i;
+      while (end < count && steps[end].type != TSQueryPredicateStepTypeDone) ++end;
+      if (!evaluate(q, match, text, steps + i, end - i)) return false;
+      i = end + 1;
+    }
+    return true;
+  }
+
+ private:
+  std::string_view captured(const TSQueryMatch& match, std::uint32_t id, std::string_view text) {
+    for (std::uint16_t k = 0; k < match.capture_count; ++k) {
+      if (match.captures[k].index == id) return textOf(match.captures[k].node, text);
+    }
+    return {};
+  }
+
+  bool hasCapture(const TSQueryMatch& match, std::uint32_t id) {
+    for (std::uint16_t k = 0; k < match.capture_count; ++k) {
+      if (match.captures[k].index == id) return true;
+    }
+    return false;
+  }
+
+  std::string_view stringValue(const TSQuery* q, std::uint32_t id) {
+    std::uint32_t len = 0;
+    const char* s = ts_query_string_value_for_id(q, id, &len);
+    return {s, len};
+  }
+
+  const std::regex& regexFor(std::string_view pattern) {
+    std::string key(pattern);
+    auto it = regexes_.find(key);
+    if (it == regexes_.end()) it = regexes_.emplace(key, std::regex(key, std::regex::ECMAScript | std::regex::optimize)).first;
+    return it->second;
+  }
+
+  bool evaluate(const TSQuery* q, const TSQueryMatch& match, std::string_view text, const TSQueryPredicateStep* s, std::uint32_t n) {
+    if (n < 2 || s[0].type != TSQueryPredicateStepTypeString) return true;
+    const std::string_view op = stringValue(q, s[0].value_id);
+    if (op.back() == '!') return true;  // a directive
+    if (s[1].type != TSQueryPredicateStepTypeCapture) return true;
+    // A predicate on a capture the match does not have (an optional one) holds.
+    if (!hasCapture(match, s[1].value_id)) return true;
+    const std::string_view subject = captured(match, s[1].value_id, text);
+    if ((op == "eq?" || op == "not-eq?") && n == 3) {
+      std::string_view other = s[2].type == TSQueryPredicateStepTypeCapture ? captured(match, s[2].value_id, text)
+                                                                            : stringValue(q, s[2].value_id);
+      return (subject == other) == (op == "eq?");
+    }
+    if ((op == "match?" || op == "not-match?") && n == 3 && s[2].type == TSQueryPredicateStepTypeString) {
+      const bool found = std::regex_search(subject.begin(), subject.end(), regexFor(stringValue(q, s[2].value_id)));
+      return found == (op == "match?");
+    }
+    if (op == "any-of?" || op == "not-any-of?") {
+      bool found = false;
+      for (std::uint32_t k = 2; k < n; ++k) found = found || stringValue(q, s[k].value_id) == subject;
+      return found == (op == "any-of?");
+    }
+    return true;
+  }
+
+  std::map<std::string, std::regex> regexes_;
+};
+
+std::string foldSignature(std::string_view head) {
+  std::string out;
+  bool space = false;
+  for (char c : head) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+    if (out.size() >= kMaxSignatureBytes) break;
+  }
+  while (!out.empty() && (out.back() == '{' || out.back() == ':' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// The head of a definition: its text up to the body (the @body capture, or
+// the node's `body` field) without comments in between, else its first line.
+std::string signatureOf(TSNode def, const TSNode* body, std::string_view text) {
+  std::string_view all = textOf(def, text);
+  const std::uint32_t start = ts_node_start_byte(def);
+  TSNode b = body ? *body : ts_node_child_by_field_name(def, "body", 4);
+  std::size_t cut = all.size();
+  if (!ts_node_is_null(b) && ts_node_start_byte(b) > start) {
+    std::uint32_t headEnd = start;
+    for (std::uint32_t i = 0; i < ts_node_child_count(def); ++i) {
+      TSNode child = ts_node_child(def, i);
+      if (ts_node_start_byte(child) >= ts_node_start_byte(b)) break;
+      if (std::string_view(ts_node_type(child)) == "comment") continue;
+      headEnd = std::max(headEnd, ts_node_end_byte(child));
+    }
+    cut = headEnd > start ? headEnd - start : ts_node_start_byte(b) - start;
+  } else if (auto nl = all.find('\n'); nl != std::string_view::npos) {
+    cut = nl;
+  }
+  return foldSignature(all.substr(0, std::min<std::size_t>(cut, kMaxSignatureBytes * 4)));
+}
+
+std::string unquote(std::string_view s) {
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'' || s.front() == '`' || s.front() == '<') ) {
+    const char close = s.front() == '<' ? '>' : s.front();
+    if (s.back() == close) return std::string(s.substr(1, s.size() - 2));
+  }
+  return std::string(s);
+}
+
+std::uint32_t countErrors(TSNode root) {
+  if (!ts_node_has_error(root)) return 0;
+  std::uint32_t errors = 0;
+  TSTreeCursor cursor = ts_tree_cursor_new(root);
+  for (;;) {
+    TSNode n = ts_tree_cursor_current_node(&cursor);
+    if (ts_node_is_error(n) || ts_node_is_missing(n)) ++errors;
+    if (ts_node_has_error(n) && !ts_node_is_error(n) && ts_tree_cursor_goto_first_child(&cursor)) continue;
+    bool moved = false;
+    while (!(moved = ts_tree_cursor_goto_next_sibling(&cursor))) {
+      if (!ts_tree_cursor_goto_parent(&cursor)) break;
+    }
+    if (!moved) break;
+  }
+  ts_tree_cursor_delete(&cursor);
+  return errors;
+}
+
+int specificity(SymbolKind k) {
+  switch (k) {
+    case SymbolKind::Constructor: return 3;
+    case SymbolKind::Method: case SymbolKind::Property: case SymbolKind::Field: return 2;
+    case SymbolKind::Function: case SymbolKind::Variable: return 0;
+    default: return 1;
+  }
+}
+
+void extractTags(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
+  QueryCursorPtr cursor(ts_query_cursor_new());
+  // Why a match limit: a pathological file must not make one query run away.
+  ts_query_cursor_set_match_limit(cursor.get(), 4096);
+  ts_query_cursor_exec(cursor.get(), q, root);
+  Predicates predicates;
+  TSQueryMatch match;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> seenDefs;  // (start, nameStart) → index
+  while (ts_query_cursor_next_match(cursor.get(), &match)) {
+    if (!predicates.accept(q, match, text)) continue;
+    const TSNode* name = nullptr;
+    const TSNode* body = nullptr;
+    const TSNode* item = nullptr;
+    std::string_view role;
+    for (std::uint16_t k = 0; k < match.capture_count; ++k) {
+      std::string_view c = captureName(q, match.captures[k].index);
+      if (c == "name") name = &match.captures[k].node;
+      else if (c == "body") body = &match.captures[k].node;
+      else if (c.substr(0, 11) == "definition." || c.substr(0, 10) == "reference.") {
+        item = &match.captures[k].node;
+        role = c;
+      }
+    }
+    if (!name || !item) continue;
+    std::string nameText(textOf(*name, text));
+    if (nameText.empty()) continue;
+    if (role.front() == 'd') {
+      SymbolKind kind;
+      if (!symbolKindFromName(role.substr(11), kind)) continue;
+      auto key = std::make_pair(ts_node_start_byte(*item), ts_node_start_byte(*name));
+      if (auto seen = seenDefs.find(key); seen != seenDefs.end()) {
+        // Several patterns may match one node (a method is also a function):
+        // the more specific kind wins.
+        Definition& existing = out.definitions[seen->second];
+        if (specificity(kind) > specificity(existing.kind)) existing.kind = kind;
+        continue;
+      }
+      seenDefs[key] = out.definitions.size();
+      Definition d;
+      d.name = std::move(nameText);
+      d.kind = kind;
+      d.span = spanOf(*item);
+      d.nameSpan = spanOf(*name);
+      d.signature = signatureOf(*item, body, text);
+      out.definitions.push_back(std::move(d));
+    } else {
+      ReferenceKind kind;
+      if (!referenceKindFromName(role.substr(10), kind)) continue;
+      out.references.push_back(Reference{std::move(nameText), kind, spanOf(*name)});
+    }
+  }
+  // Definitions in source order, each pointing at its innermost container.
+  std::stable_sort(out.definitions.begin(), out.definitions.end(),
+                   [](const Definition& a, const Definition& b) {
+                     return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.span.endByte > b.span.endByte;
+                   });
+  std::vector<std::int32_t> stack;
+  for (std::size_t i = 0; i < out.definitions.size(); ++i) {
+    auto& d = out.definitions[i];
+    while (!stack.empty() && out.definitions[stack.back()].span.endByte <= d.span.startByte) stack.pop_back();
+    d.parent = stack.empty() ? -1 : stack.back();
+    stack.push_back(static_cast<std::int32_t>(i));
+  }
+  std::sort(out.references.begin(), out.references.end(), [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
+}
+
+void extractImports(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
+  QueryCursorPtr cursor(ts_query_cursor_new());
+  ts_query_cursor_set_match_limit(cursor.get(), 4096);
+  ts_query_cursor_exec(cursor.get(), q, root);
+  Predicates predicates;
+  TSQueryMatch match;
+  // One Import per (statement, module): `import a, b` imports two modules.
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> byStatement;
+  while (ts_query_cursor_next_match(cursor.get(), &match)) {
+    if (!predicates.accept(q, match, text)) continue;
+    const TSNode* statement = nullptr;
+    const TSNode* module = nullptr;
+    const TSNode* name = nullptr;
+    const TSNode* alias = nullptr;
+    const TSNode* def = nullptr;
+    const TSNode* ns = nullptr;
+    bool wildcard = false, reexport = false;
+    for (std::uint16_t k = 0; k < match.capture_count; ++k) {
+      const TSNode* node = &match.captures[k].node;
+      std::string_view c = captureName(q, match.captures[k].index);
+      if (c == "import") statement = node;
+      else if (c == "import.module") module = node;
+      else if (c == "import.name") name = node;
+      else if (c == "import.alias") alias = node;
+      else if (c == "import.default") def = node;
+      else if (c == "import.namespace") ns = node;
+      else if (c == "import.wildcard") wildcard = true;
+      else if (c == "import.reexport") reexport = true;
+      else if (c == "export.name") out.exports.emplace_back(textOf(*node, text));
+      else if (c == "export.default") out.exports.emplace_back("default");
+    }
+    if (!statement) continue;
+    const auto key = std::make_pair(ts_node_start_byte(*statement), module ? ts_node_start_byte(*module) : 0u);
+    auto it = byStatement.find(key);
+    if (it == byStatement.end()) {
+      Import imp;
+      imp.span = spanOf(*statement);
+      it = byStatement.emplace(key, out.imports.size()).first;
+      out.imports.push_back(std::move(imp));
+    }
+    Import& imp = out.imports[it->second];
+    if (module && imp.module.empty()) {
+      imp.module = unquote(textOf(*module, text));
+      imp.moduleSpan = spanOf(*module);
+    }
+    imp.wildcard = imp.wildcard || wildcard;
+    imp.reexport = imp.reexport || reexport;
+    if (ns) imp.namespaceAlias = std::string(textOf(*ns, text));
+    auto addName = [&](std::string n, const TSNode* node, std::string a) {
+      for (const auto& existing : imp.names) {
+        if (existing.span.startByte == ts_node_start_byte(*node) && existing.name == n) return;
+      }
+      imp.names.push_back(ImportedName{std::move(n), std::move(a), spanOf(*node)});
+    };
+    if (def) addName("default", def, std::string(textOf(*def, text)));
+    if (name) addName(std::string(textOf(*name, text)), name, alias ? std::string(textOf(*alias, text)) : std::string());
+  }
+  std::sort(out.exports.begin(), out.exports.end());
+  out.exports.erase(std::unique(out.exports.begin(), out.exports.end()), out.exports.end());
+}
+
+}  // namespace
+
+Span spanOf(TSNode node) {
+  const TSPoint s = ts_node_start_point(node), e = ts_node_end_point(node);
+  return Span{ts_node_start_byte(node), ts_node_end_byte(node), {s.row, s.column}, {e.row, e.column}};
+}
+
+Parser::Parser() : parser_(ts_parser_new()) {}
+
+TreePtr Parser::parse(const Language& lang, std::string_view text, const TSTree* old, ParseLimits limits) {
+  if (ts_parser_language(parser_.get()) != lang.grammar) ts_parser_set_language(parser_.get(), lang.grammar);
+  Deadline deadline{std::chrono::steady_clock::now() + limits.timeout, limits.cancel};
+  TSInput input{};
+  struct Source {
+    std::string_view text;
+  } source{text};
+  input.payload = &source;
+  input.read = [](void* payload, std::uint32_t byte, TSPoint, std::uint32_t* read) -> const char* {
+    auto* s = static_cast<Source*>(payload);
+    if (byte >= s->text.size()) {
+      *read = 0;
+      return "";
+    }
+    *read = static_cast<std::uint32_t>(s->text.size() - byte);
+    return s->text.data() + byte;
+  };
+  input.encoding = TSInputEncodingUTF8;
+  TSParseOptions options{&deadline, &stopParsing};
+  TreePtr tree(ts_parser_parse_with_options(parser_.get(), old, input, options));
+  if (!tree) ts_parser_reset(parser_.get());
+  return tree;
+}
+
+FileSymbols extractSymbols(const Language& lang, const TSTree* tree, std::string_view text) {
+  FileSymbols out;
+  out.language = std::string(lang.id);
+  TSNode root = ts_tree_root_node(tree);
+  out.syntaxErrors = countErrors(root);
+  if (auto tags = query(lang, QueryKind::Tags); tags && *tags) extractTags(*tags, root, text, out);
+  if (auto imports = query(lang, QueryKind::Imports); imports && *imports) extractImports(*imports, root, text, out);
+  return out;
+}
+
+FileSymbols summarize(Parser& parser, const Language& lang, std::string_view text, ParseLimits limits) {
+  TreePtr tree = parser.parse(lang, text, nullptr, limits);
+  if (!tree) {
+    FileSymbols out;
+    out.language = std::string(lang.id);
+    out.timedOut = true;
+    return out;
+  }
+  return extractSymbols(lang, tree.get(), text);
+}
+
+}  // namespace cadre::analysis
