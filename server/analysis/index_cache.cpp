@@ -1,0 +1,254 @@
+// Binary (de)serialization of the index; see index_cache.hpp.
+#include "server/analysis/index_cache.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace cadre::analysis {
+
+const std::vector<std::pair<std::string_view, std::string_view>>& embeddedQueries();
+
+namespace {
+
+constexpr char kMagic[8] = {'C', 'A', 'D', 'R', 'E', 'I', 'X', '1'};
+// Bump when the record layout changes.
+constexpr std::uint32_t kFormat = 1;
+
+class Writer {
+ public:
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { raw(&v, 4); }
+  void u64(std::uint64_t v) { raw(&v, 8); }
+  void i64(std::int64_t v) { raw(&v, 8); }
+  void str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void span(const Span& s) {
+    u32(s.startByte);
+    u32(s.endByte);
+    u32(s.start.row);
+    u32(s.start.column);
+    u32(s.end.row);
+    u32(s.end.column);
+  }
+  std::string& data() { return out_; }
+
+ private:
+  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  std::uint8_t u8() {
+    std::uint8_t v = 0;
+    raw(&v, 1);
+    return v;
+  }
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    raw(&v, 4);
+    return v;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    raw(&v, 8);
+    return v;
+  }
+  std::int64_t i64() {
+    std::int64_t v = 0;
+    raw(&v, 8);
+    return v;
+  }
+  std::string str() {
+    const std::uint32_t n = u32();
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+  Span span() {
+    Span s;
+    s.startByte = u32();
+    s.endByte = u32();
+    s.start.row = u32();
+    s.start.column = u32();
+    s.end.row = u32();
+    s.end.column = u32();
+    return s;
+  }
+  // A count that claims more records than bytes left is corruption.
+  std::uint32_t count(std::size_t minRecordBytes) {
+    const std::uint32_t n = u32();
+    if (ok_ && static_cast<std::uint64_t>(n) * minRecordBytes > in_.size() - pos_) ok_ = false;
+    return ok_ ? n : 0;
+  }
+
+ private:
+  void raw(void* p, std::size_t n) {
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      return;
+    }
+    std::memcpy(p, in_.data() + pos_, n);
+    pos_ += n;
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void writeFile(Writer& w, const IndexedFile& f) {
+  w.str(f.path);
+  w.str(f.language);
+  w.u64(f.size);
+  w.i64(f.mtimeNs);
+  w.u64(f.hash);
+  w.str(f.skipReason);
+  const FileSymbols& s = f.symbols;
+  w.u32(s.syntaxErrors);
+  w.u8(s.timedOut ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(s.definitions.size()));
+  for (const auto& d : s.definitions) {
+    w.str(d.name);
+    w.u8(static_cast<std::uint8_t>(d.kind));
+    w.span(d.span);
+    w.span(d.nameSpan);
+    w.str(d.signature);
+    w.u32(static_cast<std::uint32_t>(d.parent));
+  }
+  w.u32(static_cast<std::uint32_t>(s.references.size()));
+  for (const auto& r : s.references) {
+    w.str(r.name);
+    w.u8(static_cast<std::uint8_t>(r.kind));
+    w.span(r.span);
+  }
+  w.u32(static_cast<std::uint32_t>(s.imports.size()));
+  for (const auto& i : s.imports) {
+    w.str(i.module);
+    w.span(i.span);
+    w.span(i.moduleSpan);
+    w.u8(static_cast<std::uint8_t>((i.wildcard ? 1 : 0) | (i.reexport ? 2 : 0)));
+    w.str(i.namespaceAlias);
+    w.u32(static_cast<std::uint32_t>(i.names.size()));
+    for (const auto& n : i.names) {
+      w.str(n.name);
+      w.str(n.alias);
+      w.span(n.span);
+    }
+  }
+  w.u32(static_cast<std::uint32_t>(s.exports.size()));
+  for (const auto& e : s.exports) w.str(e);
+}
+
+IndexedFile readFile(Reader& r) {
+  IndexedFile f;
+  f.path = r.str();
+  f.language = r.str();
+  f.size = r.u64();
+  f.mtimeNs = r.i64();
+  f.hash = r.u64();
+  f.skipReason = r.str();
+  FileSymbols& s = f.symbols;
+  s.language = f.language;
+  s.syntaxErrors = r.u32();
+  s.timedOut = r.u8() != 0;
+  for (std::uint32_t n = r.count(4 + 1 + 48 + 4 + 4); n > 0 && r.ok(); --n) {
+    Definition d;
+    d.name = r.str();
+    d.kind = static_cast<SymbolKind>(r.u8());
+    d.span = r.span();
+    d.nameSpan = r.span();
+    d.signature = r.str();
+    d.parent = static_cast<std::int32_t>(r.u32());
+    s.definitions.push_back(std::move(d));
+  }
+  for (std::uint32_t n = r.count(4 + 1 + 24); n > 0 && r.ok(); --n) {
+    Reference ref;
+    ref.name = r.str();
+    ref.kind = static_cast<ReferenceKind>(r.u8());
+    ref.span = r.span();
+    s.references.push_back(std::move(ref));
+  }
+  for (std::uint32_t n = r.count(4 + 48 + 1 + 4 + 4); n > 0 && r.ok(); --n) {
+    Import i;
+    i.module = r.str();
+    i.span = r.span();
+    i.moduleSpan = r.span();
+    const std::uint8_t flags = r.u8();
+    i.wildcard = flags & 1;
+    i.reexport = flags & 2;
+    i.namespaceAlias = r.str();
+    for (std::uint32_t k = r.count(4 + 4 + 24); k > 0 && r.ok(); --k) {
+      ImportedName name;
+      name.name = r.str();
+      name.alias = r.str();
+      name.span = r.span();
+      i.names.push_back(std::move(name));
+    }
+    s.imports.push_back(std::move(i));
+  }
+  for (std::uint32_t n = r.count(4); n > 0 && r.ok(); --n) s.exports.push_back(r.str());
+  return f;
+}
+
+}  // namespace
+
+std::uint64_t queriesFingerprint() {
+  std::string all = std::to_string(kFormat);
+  for (const auto& [name, text] : embeddedQueries()) {
+    all += name;
+    all += text;
+  }
+  return contentHash(all);
+}
+
+Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vector<IndexedFile>& files) {
+  Writer w;
+  w.data().append(kMagic, sizeof kMagic);
+  w.u64(queriesFingerprint());
+  w.u32(static_cast<std::uint32_t>(files.size()));
+  for (const auto& f : files) writeFile(w, f);
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  const std::filesystem::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(w.data().data(), static_cast<std::streamsize>(w.data().size()));
+    if (!out.flush()) return makeError(ErrorCode::IoError, "cannot write the index cache " + tmp.string());
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return makeError(ErrorCode::IoError, "cannot replace the index cache " + file.string() + ": " + ec.message());
+  return {};
+}
+
+std::unordered_map<std::string, IndexedFile> loadIndexCache(const std::filesystem::path& file) {
+  std::unordered_map<std::string, IndexedFile> out;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return out;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string data = buf.str();
+  if (data.size() < sizeof kMagic + 12 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return out;
+  Reader r(std::string_view(data).substr(sizeof kMagic));
+  if (r.u64() != queriesFingerprint()) return out;
+  for (std::uint32_t n = r.count(40); n > 0 && r.ok(); --n) {
+    IndexedFile f = readFile(r);
+    if (!r.ok()) break;
+    std::string key = f.path;
+    out.emplace(std::move(key), std::move(f));
+  }
+  if (!r.ok()) out.clear();
+  return out;
+}
+
+}  // namespace cadre::analysis

@@ -1,0 +1,22 @@
+// The index cache file: every file's symbols in a compact binary form, stamped
+// with a fingerprint of the queries (and format version) that produced them,
+// so changed queries never serve stale symbols. Written atomically (temp file
+// + rename); a cache that does not read back whole is ignored, never trusted.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/analysis/project_index.hpp"
+
+namespace cadre::analysis {
+
+std::uint64_t queriesFingerprint();
+
+Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vector<IndexedFile>& files);
+// Path → entry; empty when the file is absent, unreadable, from other queries, or corrupt.
+std::unordered_map<std::string, IndexedFile> loadIndexCache(const std::filesystem::path& file);
+
+}  // namespace cadre::analysis

@@ -1,0 +1,164 @@
+// Parallel indexing with a validated cache; see project_index.hpp.
+#include "server/analysis/project_index.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "server/analysis/index_cache.hpp"
+#include "server/analysis/language.hpp"
+#include "server/analysis/parser.hpp"
+
+namespace cadre::analysis {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool readWhole(const fs::path& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+}  // namespace
+
+std::uint64_t contentHash(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return makeError(ErrorCode::InvalidParams, "not a directory: " + root.string());
+
+  ProjectIndex index;
+  index.root_ = fs::weakly_canonical(root, ec);
+  if (ec) index.root_ = root;
+
+  std::mutex progressMu;
+  auto report = [&](std::size_t done, std::size_t total, std::string_view phase) {
+    if (!options.progress) return;
+    std::lock_guard lock(progressMu);
+    options.progress(IndexProgress{done, total, phase});
+  };
+  report(0, 0, "discovering");
+  Discovery found = discoverFiles(index.root_, options.limits);
+  index.skipped_ = std::move(found.skipped);
+  index.truncated_ = found.truncated;
+
+  auto cached = options.cacheFile.empty() ? std::unordered_map<std::string, IndexedFile>{} : loadIndexCache(options.cacheFile);
+
+  index.files_.resize(found.files.size());
+  std::vector<std::size_t> toParse;
+  for (std::size_t i = 0; i < found.files.size(); ++i) {
+    const DiscoveredFile& d = found.files[i];
+    IndexedFile& f = index.files_[i];
+    auto hit = cached.find(d.path);
+    if (hit != cached.end() && hit->second.size == d.size && hit->second.mtimeNs == d.mtimeNs && hit->second.language == d.language) {
+      f = std::move(hit->second);
+      ++index.stats_.fromCache;
+      continue;
+    }
+    f.path = d.path;
+    f.language = d.language;
+    f.size = d.size;
+    f.mtimeNs = d.mtimeNs;
+    // Same size, other mtime: decided by the content hash in the worker.
+    if (hit != cached.end() && hit->second.size == d.size) {
+      f.hash = hit->second.hash;
+      f.symbols = std::move(hit->second.symbols);
+    }
+    toParse.push_back(i);
+  }
+
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, toParse.size())));
+  std::atomic<std::size_t> next{0}, done{0}, parsed{0}, skipped{0};
+  auto work = [&] {
+    Parser parser;
+    std::string text;
+    for (std::size_t k = next++; k < toParse.size(); k = next++) {
+      if (options.cancel && options.cancel->load()) return;
+      IndexedFile& f = index.files_[toParse[k]];
+      if (!readWhole(index.root_ / f.path, text)) {
+        f.skipReason = "unreadable";
+        f.symbols = {};
+        ++skipped;
+      } else if (std::string why = contentSkipReason(std::string_view(text).substr(0, 64 * 1024)); !why.empty()) {
+        f.skipReason = std::move(why);
+        f.symbols = {};
+        ++skipped;
+      } else {
+        const std::uint64_t h = contentHash(text);
+        if (h != f.hash || f.symbols.language.empty()) {
+          f.hash = h;
+          ParseLimits limits;
+          limits.cancel = options.cancel;
+          f.symbols = summarize(parser, *languageById(f.language), text, limits);
+          ++parsed;
+        }
+      }
+      const std::size_t n = ++done;
+      if (n % 64 == 0 || n == toParse.size()) report(n, toParse.size(), "parsing");
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (options.cancel && options.cancel->load()) return makeError(ErrorCode::RequestCancelled, "indexing was cancelled");
+
+  index.stats_.parsed = parsed;
+  index.stats_.skipped = skipped + index.skipped_.size();
+  for (const auto& f : index.files_) {
+    if (!f.skipReason.empty()) index.skipped_.push_back({f.path, f.skipReason});
+  }
+  if (!options.cacheFile.empty() && (parsed > 0 || skipped > 0 || cached.size() != index.stats_.fromCache)) {
+    report(0, 0, "saving");
+    // A cache that cannot be written costs the next start time, not correctness.
+    (void)saveIndexCache(options.cacheFile, index.files_);
+  }
+  index.buildNameTable();
+  index.stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return index;
+}
+
+void ProjectIndex::buildNameTable() {
+  byPath_.clear();
+  byName_.clear();
+  for (std::uint32_t i = 0; i < files_.size(); ++i) {
+    byPath_.emplace(files_[i].path, i);
+    const auto& defs = files_[i].symbols.definitions;
+    for (std::uint32_t d = 0; d < defs.size(); ++d) byName_[defs[d].name].emplace_back(i, d);
+  }
+}
+
+const IndexedFile* ProjectIndex::file(std::string_view path) const {
+  auto it = byPath_.find(std::string(path));
+  return it == byPath_.end() ? nullptr : &files_[it->second];
+}
+
+const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ProjectIndex::definitionsNamed(std::string_view name) const {
+  static const std::vector<std::pair<std::uint32_t, std::uint32_t>> none;
+  auto it = byName_.find(std::string(name));
+  return it == byName_.end() ? none : it->second;
+}
+
+}  // namespace cadre::analysis

@@ -1,0 +1,80 @@
+// The project index: every discovered file's symbols, built in parallel on all
+// cores and kept in a cache file so a restart on an unchanged project parses
+// nothing. No trees are kept for files that are not open (the editor's open
+// documents live in the parse cache of core instead).
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/analysis/discovery.hpp"
+#include "server/analysis/symbols.hpp"
+#include "support/expected.hpp"
+
+namespace cadre::analysis {
+
+struct IndexedFile {
+  std::string path;  // relative to the root, '/' separators
+  std::string language;
+  std::uint64_t size = 0;
+  std::int64_t mtimeNs = 0;
+  std::uint64_t hash = 0;  // of the content (FNV-1a 64)
+  std::string skipReason;  // non-empty: not parsed (binary, generated, ...)
+  FileSymbols symbols;
+};
+
+struct IndexProgress {
+  std::size_t done = 0;
+  std::size_t total = 0;
+  std::string_view phase;  // "discovering", "parsing", "saving"
+};
+
+struct IndexOptions {
+  unsigned threads = 0;                // 0: all cores
+  std::filesystem::path cacheFile;     // empty: no cache
+  DiscoveryLimits limits;
+  std::function<void(const IndexProgress&)> progress;  // called from worker threads, serialized
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct IndexStats {
+  std::size_t parsed = 0;     // files read and parsed this time
+  std::size_t fromCache = 0;  // files whose cached symbols were still valid
+  std::size_t skipped = 0;
+  double seconds = 0;
+};
+
+class ProjectIndex {
+ public:
+  static Expected<ProjectIndex> build(const std::filesystem::path& root, const IndexOptions& options = {});
+
+  const std::filesystem::path& root() const { return root_; }
+  const std::vector<IndexedFile>& files() const { return files_; }
+  const std::vector<SkippedFile>& skipped() const { return skipped_; }
+  const IndexStats& stats() const { return stats_; }
+  bool truncated() const { return truncated_; }
+
+  const IndexedFile* file(std::string_view path) const;
+  // Definitions named `name` anywhere in the project: (file index, definition index).
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>>& definitionsNamed(std::string_view name) const;
+
+ private:
+  void buildNameTable();
+
+  std::filesystem::path root_;
+  std::vector<IndexedFile> files_;
+  std::vector<SkippedFile> skipped_;
+  std::unordered_map<std::string, std::uint32_t> byPath_;
+  std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::uint32_t>>> byName_;
+  IndexStats stats_;
+  bool truncated_ = false;
+};
+
+std::uint64_t contentHash(std::string_view text);
+
+}  // namespace cadre::analysis
