@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "protocol/message.hpp"
+
 namespace cadre::core {
 namespace {
 
@@ -55,6 +57,10 @@ std::string blankComments(std::string_view in) {
 
 Expected<nlohmann::json> parseJsonc(std::string_view text) {
   std::string plain = blankComments(text);
+  // A deeply nested project file (e.g. in a cloned repo) crashed `cadre serve` at startup; refuse it like the wire does.
+  if (protocol::nestsDeeperThan(plain, protocol::kMaxJsonNesting)) {
+    return makeError(ErrorCode::Config, "nests deeper than " + std::to_string(protocol::kMaxJsonNesting) + " levels");
+  }
   try {
     return nlohmann::json::parse(plain);
   } catch (const nlohmann::json::parse_error& e) {
