@@ -175,8 +175,8 @@ void Dispatcher::bindRawNotification(std::string method, RawNotificationHandler 
 }
 
 void Dispatcher::invalidNotification(const std::string& method, const std::string& why) {
-  // A notification cannot be answered; the log is the only place to say it.
   spdlog::warn("dropped notification {}: {}", method, why);
+  if (onBadNotification_) onBadNotification_(method, why);
 }
 
 bool Dispatcher::onNotify(std::string_view method, json params) {
@@ -219,6 +219,12 @@ bool Dispatcher::onCall(std::string_view method, json params, json id) {
   Callback<json> reply(state);
   state.reset();
 
+  const bool allowed = allowedEarly_.count(method) != 0;
+  if (!initialized_ && !allowed) {
+    // LSP: any request before initialize gets ServerNotInitialized, known or not.
+    reply(makeError(ErrorCode::ServerNotInitialized, "the server is not initialized; send initialize first"));
+    return !stop_;
+  }
   auto it = calls_.find(std::string(method));
   if (it == calls_.end()) {
     if (notifications_.count(std::string(method)) || method == "$/cancelRequest") {
@@ -226,11 +232,6 @@ bool Dispatcher::onCall(std::string_view method, json params, json id) {
     } else {
       reply(makeError(ErrorCode::MethodNotFound, "method not found: " + std::string(method)));
     }
-    return !stop_;
-  }
-  const bool allowed = allowedEarly_.count(method) != 0;
-  if (!initialized_ && !allowed) {
-    reply(makeError(ErrorCode::ServerNotInitialized, "the server is not initialized; send initialize first"));
     return !stop_;
   }
   if (shutdown_ && !allowed) {

@@ -114,7 +114,7 @@ class Dispatcher : public MessageHandler {
   template <class P, class C>
   void bindNotification(std::string method, C* self, void (C::*fn)(const P&)) {
     std::string name = method;
-    bindRawNotification(std::move(method), [self, fn, m = std::move(name)](json params) {
+    bindRawNotification(std::move(method), [this, self, fn, m = std::move(name)](json params) {
       P decoded{};
       try {
         decodeValue(params, decoded);
@@ -123,6 +123,12 @@ class Dispatcher : public MessageHandler {
       }
       (self->*fn)(decoded);
     });
+  }
+
+  // A notification cannot be answered; when its params do not decode, this
+  // hook hears of it (the LSP session tells the client in a log message).
+  void onBadNotification(std::function<void(const std::string& method, const std::string& why)> hook) {
+    onBadNotification_ = std::move(hook);
   }
 
   // Lifecycle gate. Until initialized(), only methods named here are served;
@@ -149,7 +155,8 @@ class Dispatcher : public MessageHandler {
   void onClosed() override;
 
  private:
-  static void invalidNotification(const std::string& method, const std::string& why);
+  void invalidNotification(const std::string& method, const std::string& why);
+  std::function<void(const std::string&, const std::string&)> onBadNotification_;
 
   std::shared_ptr<detail::DispatcherCore> core_;
   std::unordered_map<std::string, RawHandler> calls_;

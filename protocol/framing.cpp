@@ -128,11 +128,14 @@ void FrameReader::parseHeaders() {
     auto value = trim(line.substr(colon + 1));
     if (iequals(name, "Content-Length")) {
       if (length) return fail("duplicate Content-Length header");
-      if (value.empty() || value.size() > 19 || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return fail("Content-Length is not a non-negative integer");
       }
       std::size_t n = 0;
-      std::from_chars(value.data(), value.data() + value.size(), n);
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      // Skipping a body is for honest messages that are too big; a length no
+      // client could mean would swallow the stream for good.
+      if (ec != std::errc() || n > kAbsurdContentLength) return fail("Content-Length is absurdly large");
       length = n;
     } else if (iequals(name, "Content-Type")) {
       if (sawType) reject = "duplicate Content-Type header";

@@ -21,6 +21,10 @@ struct FrameLimits {
   std::size_t maxHeaderBytes = 8u << 10;
 };
 
+// Beyond this a declared length is not an oversized message but a broken or
+// hostile peer: the connection closes instead of skipping the body.
+inline constexpr std::size_t kAbsurdContentLength = std::size_t{1} << 36;  // 64 GiB
+
 struct FrameEvent {
   enum class Kind {
     Message,   // `body` holds one whole message

@@ -87,6 +87,10 @@ LspSession::~LspSession() = default;
 
 void LspSession::bindMethods() {
   auto& d = dispatcher_;
+  d.onBadNotification([this](const std::string& method, const std::string& why) {
+    // The editor may now disagree with cadre (a dropped didChange): say so.
+    logMessage(lsp::MessageType::Error, "cadre ignored " + method + ": " + why);
+  });
   d.allowBeforeInitialize("initialize");
   d.allowBeforeInitialize("exit");
   d.bind("initialize", this, &LspSession::onInitialize);
