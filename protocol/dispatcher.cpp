@@ -33,7 +33,8 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     if (auto it = inflight_.find(id.dump()); it != inflight_.end()) it->second.cancel();
   }
 
-  void finish(const json& id, const std::string& method, std::chrono::steady_clock::time_point start, Expected<json> result) {
+  void finish(const json& id, const std::string& method, std::chrono::steady_clock::time_point start, bool recordStats,
+              Expected<json> result) {
     std::shared_ptr<Transport> transport;
     {
       std::lock_guard lock(mu_);
@@ -41,7 +42,7 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
       transport = transport_;
     }
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-    record(method, micros, !result);
+    if (recordStats) record(method, micros, !result);
     if (spdlog::should_log(spdlog::level::debug)) {
       if (result) {
         spdlog::debug("<-- reply {}({}) {:.2f}ms", method, idToString(id), micros / 1000.0);
@@ -149,7 +150,7 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
 ReplyState::~ReplyState() {
   if (!replied.load()) {
     spdlog::error("handler for {}({}) dropped its reply", method, idToString(id));
-    core->finish(id, method, start, makeError(ErrorCode::InternalError, "the server dropped the reply to " + method));
+    core->finish(id, method, start, record, makeError(ErrorCode::InternalError, "the server dropped the reply to " + method));
   }
 }
 
@@ -158,7 +159,7 @@ void ReplyState::finish(Expected<json> result) {
     spdlog::error("handler for {}({}) replied twice; the second reply was dropped", method, idToString(id));
     return;
   }
-  core->finish(id, method, start, std::move(result));
+  core->finish(id, method, start, record, std::move(result));
 }
 
 }  // namespace detail
@@ -238,6 +239,7 @@ bool Dispatcher::onCall(std::string_view method, json params, json id) {
     reply(makeError(ErrorCode::InvalidRequest, "the server is shutting down; only exit is accepted"));
     return !stop_;
   }
+  reply.state()->record = true;
   try {
     it->second(std::move(params), reply);
   } catch (const std::exception& e) {

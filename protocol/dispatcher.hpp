@@ -56,6 +56,7 @@ struct ReplyState {
   CancelToken token;
   std::chrono::steady_clock::time_point start;
   std::atomic<bool> replied{false};
+  bool record = false;  // count in the latency table (only bound methods: names from the wire are unbounded)
   ~ReplyState();
   void finish(Expected<json> result);
 };

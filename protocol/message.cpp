@@ -27,7 +27,10 @@ Incoming classify(json&& msg) {
     if (!validId(id) && !id.is_null()) return invalid(nullptr, "\"id\" must be an integer or a string");
   }
   auto version = msg.find("jsonrpc");
-  if (version == msg.end() || *version != "2.0") return invalid(id, "\"jsonrpc\" must be \"2.0\"");
+  if (version == msg.end() || *version != "2.0") {
+    const bool responseShaped = !msg.contains("method") && (msg.contains("result") || msg.contains("error"));
+    return responseShaped ? invalidResponse(id, "\"jsonrpc\" must be \"2.0\"") : invalid(id, "\"jsonrpc\" must be \"2.0\"");
+  }
 
   if (auto method = msg.find("method"); method != msg.end()) {
     if (!method->is_string()) return invalid(id, "\"method\" must be a string");

@@ -362,3 +362,23 @@ FileSymbols summarize(Parser& parser, const Language& lang, std::string_view tex
 }
 
 }  // namespace cadre::analysis
+
+namespace cadre::analysis {
+
+std::optional<IdentifierAt> identifierAt(const TSTree* tree, std::string_view text, std::uint32_t byteOffset) {
+  TSNode root = ts_tree_root_node(tree);
+  for (std::uint32_t at : {byteOffset, byteOffset > 0 ? byteOffset - 1 : byteOffset}) {
+    TSNode node = ts_node_named_descendant_for_byte_range(root, at, at);
+    if (ts_node_is_null(node) || ts_node_named_child_count(node) != 0) continue;
+    std::string_view type = ts_node_type(node);
+    // Leaves that name things: identifier, type_identifier, field_identifier,
+    // property_identifier, constant, ... — not strings, numbers or comments.
+    if (type.find("identifier") == std::string_view::npos && type != "constant" && type != "name" && type != "word") continue;
+    std::string_view name = textOf(node, text);
+    if (name.empty()) continue;
+    return IdentifierAt{std::string(name), spanOf(node)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace cadre::analysis

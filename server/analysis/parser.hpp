@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string_view>
 
 #include "server/analysis/language.hpp"
@@ -38,5 +39,17 @@ FileSymbols extractSymbols(const Language& lang, const TSTree* tree, std::string
 FileSymbols summarize(Parser& parser, const Language& lang, std::string_view text, ParseLimits limits = {});
 
 Span spanOf(TSNode node);
+
+}  // namespace cadre::analysis
+
+namespace cadre::analysis {
+
+// The identifier-like leaf at `byteOffset` (or just before it, so a cursor at
+// the end of a word still finds it), for go-to-definition and references.
+struct IdentifierAt {
+  std::string name;
+  Span span;
+};
+std::optional<IdentifierAt> identifierAt(const TSTree* tree, std::string_view text, std::uint32_t byteOffset);
 
 }  // namespace cadre::analysis

@@ -1,7 +1,7 @@
 // The project index: every discovered file's symbols, built in parallel on all
 // cores and kept in a cache file so a restart on an unchanged project parses
-// nothing. No trees are kept for files that are not open (the editor's open
-// documents live in the parse cache of core instead).
+// nothing. No syntax trees are kept: files are parsed, summarized and dropped
+// (open documents are parsed on demand by core).
 #pragma once
 
 #include <atomic>

@@ -26,8 +26,8 @@ Usage: cadre <command> [options]
 
 Commands:
   serve [--stdio | --tcp HOST:PORT]   the editor backend (LSP framing, JSON-RPC 2.0)
-  index [DIR]                         build or refresh the project index      (not yet available)
-  map [DIR] [--tokens N]              print the ranked repo map               (not yet available)
+  index [DIR]                         build or refresh the project index, print counts
+  map [DIR] [--tokens N] [--focus F]  print the ranked repo map within a token budget
   check [DIR]                         import/type consistency diagnostics     (not yet available)
   run "TASK" [DIR]                    plan/execute/review headless            (not yet available)
   models list|health|bench            configured models and their state       (not yet available)

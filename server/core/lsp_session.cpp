@@ -106,6 +106,7 @@ void LspSession::bindMethods() {
   d.bindNotification("workspace/didChangeWorkspaceFolders", this, &LspSession::onDidChangeWorkspaceFolders);
   d.bindNotification("workspace/didChangeConfiguration", this, &LspSession::onDidChangeConfiguration);
 
+  bindNavigation();
   d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }
@@ -162,11 +163,16 @@ void LspSession::onInitialize(const lsp::InitializeParams& params, Callback<json
       {"positionEncoding", encodingName_},
       {"textDocumentSync", {{"openClose", true}, {"change", 2}, {"save", {{"includeText", false}}}}},
       {"workspace", {{"workspaceFolders", {{"supported", true}, {"changeNotifications", true}}}}},
+      {"documentSymbolProvider", true},
+      {"workspaceSymbolProvider", true},
+      {"definitionProvider", true},
+      {"referencesProvider", true},
   };
   reply(json{{"capabilities", capabilities}, {"serverInfo", {{"name", "cadre"}, {"version", CADRE_VERSION}}}});
 }
 
 void LspSession::onInitialized(const NoParams&) {
+  startIndexing();
   for (const auto& d : config_.diagnostics) {
     showMessage(d.severity == ConfigDiagnostic::Severity::Error ? lsp::MessageType::Error : lsp::MessageType::Warning,
                 "cadre config: " + d.format());
@@ -218,6 +224,7 @@ void LspSession::onDidChangeWorkspaceFolders(const lsp::DidChangeWorkspaceFolder
     if (std::none_of(folders_.begin(), folders_.end(), [&](const auto& f) { return f.uri == added.uri; })) folders_.push_back(added);
   }
   reloadConfig();
+  startIndexing();
 }
 
 void LspSession::onDidChangeConfiguration(const lsp::DidChangeConfigurationParams& p) {
@@ -256,7 +263,10 @@ void LspSession::onStatus(const NoParams&, Callback<json> reply) {
                      {"maxMs", s.maxMicros / 1000.0}};
   }
   const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
+  std::size_t indexedFiles = 0;
+  for (const auto& index : project_.indexes()) indexedFiles += index->files().size();
   reply(json{{"version", CADRE_VERSION},
+             {"index", {{"ready", project_.ready()}, {"files", indexedFiles}}},
              {"uptimeMs", uptime},
              {"positionEncoding", encodingName_},
              {"workspaceFolders", folders},

@@ -14,6 +14,7 @@
 #include "protocol/dispatcher.hpp"
 #include "server/core/config.hpp"
 #include "server/core/lsp_types.hpp"
+#include "server/core/project.hpp"
 #include "server/workspace/document_store.hpp"
 
 namespace cadre::core {
@@ -66,6 +67,15 @@ class LspSession : public protocol::MessageHandler {
   // Workspace
   void onDidChangeWorkspaceFolders(const lsp::DidChangeWorkspaceFoldersParams&);
   void onDidChangeConfiguration(const lsp::DidChangeConfigurationParams&);
+  // Navigation over the project index (lsp_navigation.cpp)
+  void bindNavigation();
+  void startIndexing();
+  void onDocumentSymbol(const lsp::TextDocumentParams&, protocol::Callback<protocol::json>);
+  void onWorkspaceSymbol(const lsp::WorkspaceSymbolParams&, protocol::Callback<protocol::json>);
+  void onDefinition(const lsp::TextDocumentPositionParams&, protocol::Callback<protocol::json>);
+  void onReferences(const lsp::ReferenceParams&, protocol::Callback<protocol::json>);
+  // The text of a document: the editor's copy when open, else the file.
+  Expected<std::string> documentText(const std::string& uri) const;
   // cadre/
   // Liveness check for clients (and the round-trip benchmark): answers {}.
   void onPing(const protocol::NoParams&, protocol::Callback<protocol::json>);
@@ -87,8 +97,13 @@ class LspSession : public protocol::MessageHandler {
   bool shutdown_ = false;
   bool exited_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<bool> indexing_{false};
   // Last: its bound handlers point into this object, so it goes first.
   protocol::Dispatcher dispatcher_;
+  // After the dispatcher: destroyed first, so its indexing thread (whose
+  // callbacks report progress through the dispatcher) is joined while the
+  // dispatcher still exists.
+  Project project_;
 };
 
 }  // namespace cadre::core

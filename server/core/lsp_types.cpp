@@ -72,3 +72,28 @@ void from_json(const json& j, DidChangeWorkspaceFoldersParams& p) { ObjectMapper
 void from_json(const json& j, DidChangeConfigurationParams& p) { ObjectMapper(j).optional("settings", p.settings); }
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, TextDocumentParams& p) { ObjectMapper(j).required("textDocument", p.textDocument); }
+
+void from_json(const json& j, TextDocumentPositionParams& p) {
+  ObjectMapper(j).required("textDocument", p.textDocument).required("position", p.position);
+}
+
+namespace {
+struct ReferenceContext {
+  bool includeDeclaration = false;
+};
+void from_json(const json& j, ReferenceContext& c) { ObjectMapper(j).required("includeDeclaration", c.includeDeclaration); }
+}  // namespace
+
+void from_json(const json& j, ReferenceParams& p) {
+  ReferenceContext context;
+  ObjectMapper(j).required("textDocument", p.textDocument).required("position", p.position).optional("context", context);
+  p.includeDeclaration = context.includeDeclaration;
+}
+
+void from_json(const json& j, WorkspaceSymbolParams& p) { ObjectMapper(j).required("query", p.query); }
+
+}  // namespace cadre::core::lsp

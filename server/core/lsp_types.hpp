@@ -113,3 +113,30 @@ void from_json(const json& j, DidChangeConfigurationParams& p);
 enum class MessageType { Error = 1, Warning = 2, Info = 3, Log = 4 };
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+struct TextDocumentParams {  // DocumentSymbolParams: the fields cadre reads
+  TextDocumentIdentifier textDocument;
+};
+void from_json(const json& j, TextDocumentParams& p);
+
+struct TextDocumentPositionParams {
+  TextDocumentIdentifier textDocument;
+  Position position;
+};
+void from_json(const json& j, TextDocumentPositionParams& p);
+
+struct ReferenceParams {
+  TextDocumentIdentifier textDocument;
+  Position position;
+  bool includeDeclaration = false;  // context.includeDeclaration
+};
+void from_json(const json& j, ReferenceParams& p);
+
+struct WorkspaceSymbolParams {
+  std::string query;
+};
+void from_json(const json& j, WorkspaceSymbolParams& p);
+
+}  // namespace cadre::core::lsp

@@ -148,3 +148,49 @@ std::size_t DocumentStore::size() const {
 }
 
 }  // namespace cadre::workspace
+
+namespace cadre::workspace {
+
+LineIndex::LineIndex(std::string_view text) : text_(text) {
+  starts_.push_back(0);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) starts_.push_back(i + 1);
+  }
+}
+
+std::string_view LineIndex::lineText(std::uint32_t line) const {
+  if (line >= starts_.size()) return {};
+  const std::size_t start = starts_[line];
+  return text_.substr(start, lineEnd(text_, start) - start);
+}
+
+TextPosition LineIndex::fromByteColumn(std::uint32_t line, std::uint32_t byteColumn, PositionEncoding enc) const {
+  if (enc == PositionEncoding::Utf8) return {line, byteColumn};
+  std::string_view l = lineText(line);
+  std::uint32_t units = 0;
+  for (std::size_t i = 0; i < l.size() && i < byteColumn;) {
+    std::size_t next = i;
+    const char32_t cp = utf8::decode(l, next);
+    units += unitsOf(cp, next - i, enc);
+    i = next;
+  }
+  return {line, units};
+}
+
+std::uint32_t LineIndex::toByteColumn(TextPosition pos, PositionEncoding enc) const {
+  std::string_view l = lineText(pos.line);
+  if (enc == PositionEncoding::Utf8) return std::min<std::uint32_t>(pos.character, static_cast<std::uint32_t>(l.size()));
+  std::uint32_t units = 0;
+  std::size_t i = 0;
+  while (i < l.size()) {
+    std::size_t next = i;
+    const char32_t cp = utf8::decode(l, next);
+    const std::uint32_t u = unitsOf(cp, next - i, enc);
+    if (units + u > pos.character) break;
+    units += u;
+    i = next;
+  }
+  return static_cast<std::uint32_t>(i);
+}
+
+}  // namespace cadre::workspace

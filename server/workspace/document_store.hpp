@@ -76,3 +76,24 @@ class DocumentStore {
 };
 
 }  // namespace cadre::workspace
+
+namespace cadre::workspace {
+
+// Line starts of one text, for converting many offsets at once (a symbol list,
+// search results) without rescanning from the top each time.
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view text);
+  // `column` counts bytes on `line`; the result counts units of `enc`.
+  TextPosition fromByteColumn(std::uint32_t line, std::uint32_t byteColumn, PositionEncoding enc) const;
+  // Inverse: a client position to (line, byte column).
+  std::uint32_t toByteColumn(TextPosition pos, PositionEncoding enc) const;
+  std::size_t lineCount() const { return starts_.size(); }
+
+ private:
+  std::string_view lineText(std::uint32_t line) const;
+  std::string_view text_;
+  std::vector<std::size_t> starts_;
+};
+
+}  // namespace cadre::workspace

@@ -57,6 +57,7 @@ TEST_CASE("messages are classified as JSON-RPC 2.0 defines") {
 TEST_CASE("a malformed response is never answered; a malformed request is") {
   auto response = std::get<Invalid>(parseMessage(R"({"jsonrpc":"2.0","id":2})"));
   CHECK_FALSE(response.answerable);
+  CHECK_FALSE(std::get<Invalid>(parseMessage(R"({"id":77,"result":1})")).answerable);
   auto request = std::get<Invalid>(parseMessage(R"({"jsonrpc":"2.0","id":1,"method":5})"));
   CHECK(request.answerable);
 }

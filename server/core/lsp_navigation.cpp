@@ -1,0 +1,270 @@
+// LSP navigation on top of the project index: documentSymbol, workspace/symbol,
+// definition, references. Name-based: a use is linked to the definitions of
+// the same name, the same file's first (scope-aware resolution comes with
+// import resolution). Positions convert here, at the boundary.
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "server/analysis/language.hpp"
+#include "server/analysis/parser.hpp"
+#include "server/core/lsp_session.hpp"
+#include "server/core/progress.hpp"
+#include "server/core/uri.hpp"
+
+namespace cadre::core {
+
+using protocol::Callback;
+using protocol::json;
+using workspace::LineIndex;
+using workspace::PositionEncoding;
+
+namespace {
+
+// Why a cap: navigation reads files the index points at; one absurd file must
+// not stall the request.
+constexpr std::uintmax_t kMaxNavigableFileBytes = 8u << 20;
+constexpr std::size_t kMaxWorkspaceSymbols = 100;
+
+int lspSymbolKind(analysis::SymbolKind k) {
+  using K = analysis::SymbolKind;
+  switch (k) {
+    case K::Function: return 12;
+    case K::Method: return 6;
+    case K::Class: case K::Type: case K::Implementation: return 5;
+    case K::Interface: case K::Trait: return 11;
+    case K::Struct: case K::Union: return 23;
+    case K::Enum: return 10;
+    case K::Module: return 2;
+    case K::Namespace: return 3;
+    case K::Constant: case K::Macro: return 14;
+    case K::Variable: return 13;
+    case K::Field: return 8;
+    case K::Constructor: return 9;
+    case K::Property: return 7;
+  }
+  return 13;
+}
+
+Expected<std::string> readFile(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return makeError(ErrorCode::IoError, "cannot read " + path.string() + ": " + ec.message());
+  if (size > kMaxNavigableFileBytes) return makeError(ErrorCode::IoError, path.string() + " is larger than " + std::to_string(kMaxNavigableFileBytes) + " bytes");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+json range(const LineIndex& lines, const analysis::Span& s, PositionEncoding enc) {
+  auto a = lines.fromByteColumn(s.start.row, s.start.column, enc);
+  auto b = lines.fromByteColumn(s.end.row, s.end.column, enc);
+  return {{"start", {{"line", a.line}, {"character", a.character}}}, {"end", {{"line", b.line}, {"character", b.character}}}};
+}
+
+// Texts and line indexes of the files one request touches, loaded once each.
+class FileTexts {
+ public:
+  using Loader = std::function<Expected<std::string>(const std::string& uri)>;
+  explicit FileTexts(Loader load) : load_(std::move(load)) {}
+  const LineIndex* lines(const std::string& uri) {
+    auto it = cache_.find(uri);
+    if (it == cache_.end()) {
+      auto text = load_(uri);
+      auto entry = std::make_unique<Entry>();
+      if (text) {
+        entry->text = std::move(*text);
+        entry->lines = std::make_unique<LineIndex>(entry->text);
+      }
+      it = cache_.emplace(uri, std::move(entry)).first;
+    }
+    return it->second->lines.get();
+  }
+
+ private:
+  struct Entry {
+    std::string text;
+    std::unique_ptr<LineIndex> lines;
+  };
+  Loader load_;
+  std::map<std::string, std::unique_ptr<Entry>> cache_;
+};
+
+struct ParsedText {
+  const analysis::Language* language = nullptr;
+  analysis::TreePtr tree;
+  analysis::FileSymbols symbols;
+};
+
+ParsedText parseFor(const std::string& uri, const std::string& text) {
+  ParsedText out;
+  auto path = uriToPath(uri);
+  if (!path) return out;
+  out.language = analysis::languageForPath(*path);
+  if (!out.language) return out;
+  analysis::Parser parser;
+  out.tree = parser.parse(*out.language, text);
+  if (out.tree) out.symbols = analysis::extractSymbols(*out.language, out.tree.get(), text);
+  return out;
+}
+
+}  // namespace
+
+void LspSession::bindNavigation() {
+  auto& d = dispatcher_;
+  d.bind("textDocument/documentSymbol", this, &LspSession::onDocumentSymbol);
+  d.bind("workspace/symbol", this, &LspSession::onWorkspaceSymbol);
+  d.bind("textDocument/definition", this, &LspSession::onDefinition);
+  d.bind("textDocument/references", this, &LspSession::onReferences);
+}
+
+void LspSession::startIndexing() {
+  auto roots = rootPaths();
+  if (roots.empty()) return;
+  const bool clientProgress = clientCapabilities_.contains("window") && clientCapabilities_["window"].is_object() &&
+                              clientCapabilities_["window"].value("workDoneProgress", false);
+  auto progress = Progress::start(dispatcher_, clientProgress, "Indexing");
+  indexing_ = true;
+  project_.index(
+      roots,
+      [progress](const analysis::IndexProgress& p) {
+        if (p.total) progress->report(std::to_string(p.done) + "/" + std::to_string(p.total) + " files", static_cast<unsigned>(100 * p.done / p.total));
+      },
+      [this, progress](Expected<std::size_t> result) {
+        indexing_ = false;
+        if (result) {
+          progress->end(std::to_string(*result) + " files indexed");
+        } else {
+          progress->end("indexing failed");
+          spdlog::warn("indexing failed: {}", result.error().message);
+        }
+      });
+}
+
+Expected<std::string> LspSession::documentText(const std::string& uri) const {
+  if (auto doc = documents_.get(uri)) return doc->text;
+  auto path = uriToPath(uri);
+  if (!path) return path.error();
+  return readFile(*path);
+}
+
+void LspSession::onDocumentSymbol(const lsp::TextDocumentParams& p, Callback<json> reply) {
+  auto text = documentText(p.textDocument.uri);
+  if (!text) return reply(text.error());
+  ParsedText parsed = parseFor(p.textDocument.uri, *text);
+  const LineIndex lines(*text);
+  const auto enc = documents_.encoding();
+  const auto& defs = parsed.symbols.definitions;
+  // Children first (definitions are in source order, parents before children).
+  std::vector<json> nodes(defs.size());
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    nodes[i] = {{"name", defs[i].name},
+                {"detail", defs[i].signature},
+                {"kind", lspSymbolKind(defs[i].kind)},
+                {"range", range(lines, defs[i].span, enc)},
+                {"selectionRange", range(lines, defs[i].nameSpan, enc)},
+                {"children", json::array()}};
+  }
+  json roots = json::array();
+  for (std::size_t i = defs.size(); i-- > 0;) {
+    auto& target = defs[i].parent >= 0 ? nodes[defs[i].parent]["children"] : roots;
+    target.insert(target.begin(), std::move(nodes[i]));
+  }
+  reply(std::move(roots));
+}
+
+void LspSession::onWorkspaceSymbol(const lsp::WorkspaceSymbolParams& p, Callback<json> reply) {
+  FileTexts texts([this](const std::string& uri) { return documentText(uri); });
+  const auto enc = documents_.encoding();
+  json out = json::array();
+  for (const auto& m : project_.findSymbols(p.query, kMaxWorkspaceSymbols)) {
+    const std::string uri = pathToUri(m.file);
+    const LineIndex* lines = texts.lines(uri);
+    if (!lines) continue;  // the file went away since it was indexed
+    json item = {{"name", m.definition.name},
+                 {"kind", lspSymbolKind(m.definition.kind)},
+                 {"location", {{"uri", uri}, {"range", range(*lines, m.definition.nameSpan, enc)}}}};
+    if (!m.container.empty()) item["containerName"] = m.container;
+    out.push_back(std::move(item));
+  }
+  reply(std::move(out));
+}
+
+void LspSession::onDefinition(const lsp::TextDocumentPositionParams& p, Callback<json> reply) {
+  auto text = documentText(p.textDocument.uri);
+  if (!text) return reply(text.error());
+  ParsedText parsed = parseFor(p.textDocument.uri, *text);
+  if (!parsed.tree) return reply(json(nullptr));
+  const LineIndex lines(*text);
+  const auto enc = documents_.encoding();
+  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
+  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
+  if (!offset) return reply(json(nullptr));
+  auto ident = analysis::identifierAt(parsed.tree.get(), *text, static_cast<std::uint32_t>(*offset));
+  if (!ident) return reply(json(nullptr));
+
+  json out = json::array();
+  // The same file's own definitions come first and are enough when present.
+  for (const auto& d : parsed.symbols.definitions) {
+    if (d.name == ident->name) out.push_back({{"uri", p.textDocument.uri}, {"range", range(lines, d.nameSpan, enc)}});
+  }
+  if (out.empty()) {
+    FileTexts texts([this](const std::string& uri) { return documentText(uri); });
+    for (const auto& loc : project_.definitionsNamed(ident->name)) {
+      const std::string uri = pathToUri(loc.file);
+      if (const LineIndex* l = texts.lines(uri)) out.push_back({{"uri", uri}, {"range", range(*l, loc.span, enc)}});
+    }
+  }
+  reply(std::move(out));
+}
+
+void LspSession::onReferences(const lsp::ReferenceParams& p, Callback<json> reply) {
+  auto text = documentText(p.textDocument.uri);
+  if (!text) return reply(text.error());
+  ParsedText parsed = parseFor(p.textDocument.uri, *text);
+  if (!parsed.tree) return reply(json::array());
+  const LineIndex lines(*text);
+  const auto enc = documents_.encoding();
+  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
+  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
+  if (!offset) return reply(json::array());
+  auto ident = analysis::identifierAt(parsed.tree.get(), *text, static_cast<std::uint32_t>(*offset));
+  if (!ident) return reply(json::array());
+
+  auto self = uriToPath(p.textDocument.uri);
+  FileTexts texts([this](const std::string& uri) { return documentText(uri); });
+  json out = json::array();
+  auto add = [&](const std::string& uri, const LineIndex& l, const analysis::Span& s) {
+    out.push_back({{"uri", uri}, {"range", range(l, s, enc)}});
+  };
+  // This document from its current text; every other file from the index.
+  for (const auto& imp : parsed.symbols.imports) {
+    for (const auto& n : imp.names) {
+      if (n.name == ident->name) add(p.textDocument.uri, lines, n.span);
+    }
+  }
+  for (const auto& r : parsed.symbols.references) {
+    if (r.name == ident->name) add(p.textDocument.uri, lines, r.span);
+  }
+  if (p.includeDeclaration) {
+    for (const auto& d : parsed.symbols.definitions) {
+      if (d.name == ident->name) add(p.textDocument.uri, lines, d.nameSpan);
+    }
+  }
+  auto fromIndex = project_.referencesNamed(ident->name);
+  if (p.includeDeclaration) {
+    auto defs = project_.definitionsNamed(ident->name);
+    fromIndex.insert(fromIndex.end(), defs.begin(), defs.end());
+  }
+  for (const auto& loc : fromIndex) {
+    if (self && loc.file == *self) continue;
+    const std::string uri = pathToUri(loc.file);
+    if (const LineIndex* l = texts.lines(uri)) add(uri, *l, loc.span);
+  }
+  reply(std::move(out));
+}
+
+}  // namespace cadre::core

@@ -1,0 +1,135 @@
+// Background indexing and name lookups; see project.hpp.
+#include "server/core/project.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "server/core/state_paths.hpp"
+
+namespace cadre::core {
+
+Project::~Project() { stop(); }
+
+void Project::stop() {
+  cancel_ = true;
+  if (worker_.joinable()) worker_.join();
+  cancel_ = false;
+}
+
+void Project::index(std::vector<std::filesystem::path> roots, std::function<void(const analysis::IndexProgress&)> progress,
+                    std::function<void(Expected<std::size_t>)> done) {
+  stop();
+  {
+    std::lock_guard lock(mu_);
+    ready_ = false;
+  }
+  worker_ = std::thread([this, roots = std::move(roots), progress = std::move(progress), done = std::move(done)] {
+    std::vector<std::shared_ptr<const analysis::ProjectIndex>> built;
+    std::size_t files = 0;
+    for (const auto& root : roots) {
+      analysis::IndexOptions options;
+      options.cacheFile = indexCachePath(root);
+      options.progress = progress;
+      options.cancel = &cancel_;
+      auto index = analysis::ProjectIndex::build(root, options);
+      if (!index) {
+        if (done) done(index.error());
+        return;
+      }
+      files += index->files().size();
+      built.push_back(std::make_shared<const analysis::ProjectIndex>(std::move(index).value()));
+    }
+    {
+      std::lock_guard lock(mu_);
+      indexes_ = std::move(built);
+      ready_ = true;
+    }
+    if (done) done(files);
+  });
+}
+
+bool Project::ready() const {
+  std::lock_guard lock(mu_);
+  return ready_;
+}
+
+std::vector<std::shared_ptr<const analysis::ProjectIndex>> Project::indexes() const {
+  std::lock_guard lock(mu_);
+  return indexes_;
+}
+
+int fuzzyScore(std::string_view query, std::string_view name) {
+  if (query.empty()) return 0;
+  int score = 0;
+  std::size_t q = 0;
+  bool previousMatched = false;
+  for (std::size_t i = 0; i < name.size() && q < query.size(); ++i) {
+    const char n = name[i], c = query[q];
+    if (std::tolower(static_cast<unsigned char>(n)) != std::tolower(static_cast<unsigned char>(c))) {
+      previousMatched = false;
+      continue;
+    }
+    int bonus = 1;
+    const bool wordStart = i == 0 || name[i - 1] == '_' || (std::isupper(static_cast<unsigned char>(n)) && std::islower(static_cast<unsigned char>(name[i - 1])));
+    if (wordStart) bonus += 8;
+    if (previousMatched) bonus += 4;
+    if (n == c) bonus += 1;
+    score += bonus;
+    previousMatched = true;
+    ++q;
+  }
+  if (q < query.size()) return -1;
+  if (name.size() == query.size()) score += 20;  // whole-name match
+  return score * 100 / static_cast<int>(name.size() + 10);
+}
+
+std::vector<SymbolMatch> Project::findSymbols(std::string_view query, std::size_t limit) const {
+  std::vector<SymbolMatch> out;
+  for (const auto& index : indexes()) {
+    for (const auto& f : index->files()) {
+      const auto& defs = f.symbols.definitions;
+      for (const auto& d : defs) {
+        const int score = fuzzyScore(query, d.name);
+        if (score < 0) continue;
+        out.push_back({index->root() / f.path, d, d.parent >= 0 ? defs[d.parent].name : std::string(), score});
+      }
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const SymbolMatch& a, const SymbolMatch& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.definition.name != b.definition.name) return a.definition.name < b.definition.name;
+    return a.file < b.file;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+std::vector<NameLocation> Project::definitionsNamed(std::string_view name) const {
+  std::vector<NameLocation> out;
+  for (const auto& index : indexes()) {
+    for (const auto& [file, def] : index->definitionsNamed(name)) {
+      const auto& f = index->files()[file];
+      out.push_back({index->root() / f.path, f.symbols.definitions[def].nameSpan});
+    }
+  }
+  return out;
+}
+
+std::vector<NameLocation> Project::referencesNamed(std::string_view name) const {
+  std::vector<NameLocation> out;
+  for (const auto& index : indexes()) {
+    for (const auto& f : index->files()) {
+      for (const auto& r : f.symbols.references) {
+        if (r.name == name) out.push_back({index->root() / f.path, r.span});
+      }
+      for (const auto& imp : f.symbols.imports) {
+        for (const auto& n : imp.names) {
+          if (n.name == name) out.push_back({index->root() / f.path, n.span});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace cadre::core

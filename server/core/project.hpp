@@ -1,0 +1,65 @@
+// The project behind one session, independent of LSP: the index of each
+// workspace root, built in the background, and the lookups the editor
+// features need (fuzzy symbol search, definitions and uses by name). The LSP
+// adapter (lsp_navigation.cpp) converts to and from wire types.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/analysis/project_index.hpp"
+
+namespace cadre::core {
+
+struct SymbolMatch {
+  std::filesystem::path file;  // absolute
+  analysis::Definition definition;
+  std::string container;  // enclosing definition's name, if any
+  int score = 0;
+};
+
+struct NameLocation {
+  std::filesystem::path file;  // absolute
+  analysis::Span span;
+};
+
+class Project {
+ public:
+  Project() = default;
+  ~Project();
+  Project(const Project&) = delete;
+  Project& operator=(const Project&) = delete;
+
+  // Replaces the roots and (re)indexes them on a background thread. `progress`
+  // and `done` are called on that thread.
+  void index(std::vector<std::filesystem::path> roots, std::function<void(const analysis::IndexProgress&)> progress,
+             std::function<void(Expected<std::size_t>)> done);
+
+  bool ready() const;
+  std::vector<std::shared_ptr<const analysis::ProjectIndex>> indexes() const;
+
+  // Fuzzy (subsequence) search over definition names, best first.
+  std::vector<SymbolMatch> findSymbols(std::string_view query, std::size_t limit) const;
+  std::vector<NameLocation> definitionsNamed(std::string_view name) const;
+  std::vector<NameLocation> referencesNamed(std::string_view name) const;
+
+ private:
+  void stop();
+
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<const analysis::ProjectIndex>> indexes_;
+  bool ready_ = false;
+  std::atomic<bool> cancel_{false};
+  std::thread worker_;
+};
+
+// Subsequence match score of `query` in `name` (case-insensitive, bonuses for
+// word starts and exact case), or -1 when it does not match.
+int fuzzyScore(std::string_view query, std::string_view name);
+
+}  // namespace cadre::core
