@@ -8,8 +8,12 @@ LOCK       := flock /tmp/cadre-build.lock
 
 .PHONY: run test bootstrap build test-unit fuzz bench clean
 
+# cadre's main job on this repository, with no configuration: index it and
+# print the ranked repo map (what the agent reads). `cadre serve` is what
+# editors start; see README.
 run: build
-	./$(BUILD)/cadre serve --tcp 127.0.0.1:7777
+	./$(BUILD)/cadre index .
+	./$(BUILD)/cadre map . --tokens 1024
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2
