@@ -59,24 +59,6 @@ Incoming classify(json&& msg) {
 
 }  // namespace
 
-bool nestsDeeperThan(std::string_view text, std::size_t limit) {
-  std::size_t depth = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inString) {
-      if (c == '\\') ++i;
-      else if (c == '"') inString = false;
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
 
 Incoming parseMessage(std::string_view body) {
   // nlohmann copies/dumps recursively: a 120 KB "[[[[..." body overflowed the stack (SIGSEGV) in a handler.

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "support/expected.hpp"
+#include "support/jsonc.hpp"
 
 namespace cadre::protocol {
 
@@ -42,12 +43,6 @@ struct Invalid {
 // Batches are refused with one error: LSP never sends them (see docs/protocol.md).
 using Incoming = std::variant<Request, Notification, Response, Invalid>;
 
-// Untrusted JSON nesting deeper than this is refused before parsing: nlohmann
-// copies and dumps values recursively, one stack frame per level. LSP messages
-// and config files nest a few dozen levels at most.
-inline constexpr std::size_t kMaxJsonNesting = 512;
-// True when `text` nests arrays/objects deeper than `limit` (strings skipped).
-bool nestsDeeperThan(std::string_view text, std::size_t limit);
 
 // Parses one framed body. Invalid JSON (including invalid UTF-8) is ParseError;
 // a well-formed value that is not a JSON-RPC 2.0 message is InvalidRequest.

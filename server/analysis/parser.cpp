@@ -171,6 +171,23 @@ std::uint32_t countErrors(TSNode root) {
   return errors;
 }
 
+bool isCallable(SymbolKind k) { return k == SymbolKind::Function || k == SymbolKind::Method || k == SymbolKind::Constructor; }
+
+// Points each definition (in source order) at its innermost container.
+void linkParents(std::vector<Definition>& defs) {
+  std::vector<std::int32_t> stack;
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    auto& d = defs[i];
+    // Definitions sharing one node (`a, b = ...`) are siblings, not nested.
+    while (!stack.empty() && (defs[stack.back()].span.endByte <= d.span.startByte ||
+                              (defs[stack.back()].span.startByte == d.span.startByte && defs[stack.back()].span.endByte == d.span.endByte))) {
+      stack.pop_back();
+    }
+    d.parent = stack.empty() ? -1 : stack.back();
+    stack.push_back(static_cast<std::int32_t>(i));
+  }
+}
+
 int specificity(SymbolKind k) {
   switch (k) {
     case SymbolKind::Constructor: return 3;
@@ -236,12 +253,19 @@ void extractTags(const TSQuery* q, TSNode root, std::string_view text, FileSymbo
                    [](const Definition& a, const Definition& b) {
                      return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.span.endByte > b.span.endByte;
                    });
-  std::vector<std::int32_t> stack;
-  for (std::size_t i = 0; i < out.definitions.size(); ++i) {
-    auto& d = out.definitions[i];
-    while (!stack.empty() && out.definitions[stack.back()].span.endByte <= d.span.startByte) stack.pop_back();
-    d.parent = stack.empty() ? -1 : stack.back();
-    stack.push_back(static_cast<std::int32_t>(i));
+  linkParents(out.definitions);
+  // Variables local to a function body are not definitions of the project:
+  // drop them (queries may capture assignments at any depth).
+  std::vector<Definition> kept;
+  kept.reserve(out.definitions.size());
+  for (const auto& d : out.definitions) {
+    const bool variable = d.kind == SymbolKind::Variable || d.kind == SymbolKind::Constant;
+    if (variable && d.parent >= 0 && isCallable(out.definitions[d.parent].kind)) continue;
+    kept.push_back(d);
+  }
+  if (kept.size() != out.definitions.size()) {
+    out.definitions = std::move(kept);
+    linkParents(out.definitions);
   }
   std::sort(out.references.begin(), out.references.end(), [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
 }

@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "server/core/jsonc.hpp"
+#include "support/jsonc.hpp"
 
 namespace cadre::core {
 namespace {

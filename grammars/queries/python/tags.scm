@@ -19,18 +19,24 @@
          name: (identifier) @name
          body: (_) @body) @definition.method)]))
 
-; Module-level names: UPPER_CASE ones are constants by convention.
-(module
-  (expression_statement
-    (assignment
-      left: (identifier) @name) @definition.constant)
-  (#match? @name "^[A-Z][A-Z0-9_]*$"))
+; Assigned names. Any depth: the extractor keeps only those at module or class
+; level (a variable local to a function is not a definition of the project),
+; so names bound under `if`/`try`/`with` at module level count too.
+(assignment
+  left: (identifier) @name
+  (#match? @name "^[A-Z][A-Z0-9_]*$")) @definition.constant
 
-(module
-  (expression_statement
-    (assignment
-      left: (identifier) @name) @definition.variable)
-  (#not-match? @name "^[A-Z][A-Z0-9_]*$"))
+(assignment
+  left: (identifier) @name
+  (#not-match? @name "^[A-Z][A-Z0-9_]*$")) @definition.variable
+
+(assignment
+  left: (pattern_list
+    (identifier) @name)) @definition.variable
+
+(assignment
+  left: (tuple_pattern
+    (identifier) @name)) @definition.variable
 
 (call
   function: [

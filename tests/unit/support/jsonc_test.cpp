@@ -1,11 +1,11 @@
-#include "server/core/jsonc.hpp"
+#include "support/jsonc.hpp"
 
 #include "tests/support/catch.hpp"
 
 using namespace cadre;
 
 TEST_CASE("JSONC allows comments and trailing commas, keeps strings intact") {
-  auto j = core::parseJsonc(R"(// settings
+  auto j = parseJsonc(R"(// settings
 {
   /* block
      comment */
@@ -20,7 +20,7 @@ TEST_CASE("JSONC allows comments and trailing commas, keeps strings intact") {
 }
 
 TEST_CASE("JSONC errors give line and column of the original text") {
-  auto j = core::parseJsonc("{\n  // note\n  \"a\": tru\n}");
+  auto j = parseJsonc("{\n  // note\n  \"a\": tru\n}");
   REQUIRE_FALSE(j);
   CHECK(j.error().message.rfind("3:", 0) == 0);
   CHECK(j.error().code == ErrorCode::Config);

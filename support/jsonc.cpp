@@ -1,12 +1,11 @@
 // JSONC → JSON by blanking comments and trailing commas in place (so byte
 // offsets, and with them error positions, stay those of the original).
-#include "server/core/jsonc.hpp"
+#include "support/jsonc.hpp"
 
 #include <string>
 
-#include "protocol/message.hpp"
 
-namespace cadre::core {
+namespace cadre {
 namespace {
 
 std::string blankComments(std::string_view in) {
@@ -55,11 +54,30 @@ std::string blankComments(std::string_view in) {
 
 }  // namespace
 
+bool nestsDeeperThan(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Expected<nlohmann::json> parseJsonc(std::string_view text) {
   std::string plain = blankComments(text);
   // A deeply nested project file (e.g. in a cloned repo) crashed `cadre serve` at startup; refuse it like the wire does.
-  if (protocol::nestsDeeperThan(plain, protocol::kMaxJsonNesting)) {
-    return makeError(ErrorCode::Config, "nests deeper than " + std::to_string(protocol::kMaxJsonNesting) + " levels");
+  if (nestsDeeperThan(plain, kMaxJsonNesting)) {
+    return makeError(ErrorCode::Config, "nests deeper than " + std::to_string(kMaxJsonNesting) + " levels");
   }
   try {
     return nlohmann::json::parse(plain);
@@ -80,4 +98,4 @@ Expected<nlohmann::json> parseJsonc(std::string_view text) {
   }
 }
 
-}  // namespace cadre::core
+}  // namespace cadre
