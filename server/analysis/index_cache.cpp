@@ -14,8 +14,9 @@ const std::vector<std::pair<std::string_view, std::string_view>>& embeddedQuerie
 namespace {
 
 constexpr char kMagic[8] = {'C', 'A', 'D', 'R', 'E', 'I', 'X', '1'};
-// Bump when the record layout changes.
-constexpr std::uint32_t kFormat = 1;
+// Bump when the record layout or what the extractor produces changes (the
+// query texts are fingerprinted on their own).
+constexpr std::uint32_t kFormat = 3;
 
 class Writer {
  public:
@@ -137,8 +138,9 @@ void writeFile(Writer& w, const IndexedFile& f) {
     w.str(i.module);
     w.span(i.span);
     w.span(i.moduleSpan);
-    w.u8(static_cast<std::uint8_t>((i.wildcard ? 1 : 0) | (i.reexport ? 2 : 0)));
+    w.u8(static_cast<std::uint8_t>((i.wildcard ? 1 : 0) | (i.reexport ? 2 : 0) | (i.system ? 4 : 0)));
     w.str(i.namespaceAlias);
+    w.str(i.statement);
     w.u32(static_cast<std::uint32_t>(i.names.size()));
     for (const auto& n : i.names) {
       w.str(n.name);
@@ -179,7 +181,7 @@ IndexedFile readFile(Reader& r) {
     ref.span = r.span();
     s.references.push_back(std::move(ref));
   }
-  for (std::uint32_t n = r.count(4 + 48 + 1 + 4 + 4); n > 0 && r.ok(); --n) {
+  for (std::uint32_t n = r.count(4 + 48 + 1 + 4 + 4 + 4); n > 0 && r.ok(); --n) {
     Import i;
     i.module = r.str();
     i.span = r.span();
@@ -187,7 +189,9 @@ IndexedFile readFile(Reader& r) {
     const std::uint8_t flags = r.u8();
     i.wildcard = flags & 1;
     i.reexport = flags & 2;
+    i.system = flags & 4;
     i.namespaceAlias = r.str();
+    i.statement = r.str();
     for (std::uint32_t k = r.count(4 + 4 + 24); k > 0 && r.ok(); --k) {
       ImportedName name;
       name.name = r.str();

@@ -173,7 +173,18 @@ std::uint32_t countErrors(TSNode root) {
 
 bool isCallable(SymbolKind k) { return k == SymbolKind::Function || k == SymbolKind::Method || k == SymbolKind::Constructor; }
 
-// Points each definition (in source order) at its innermost container.
+bool isContainer(SymbolKind k) {
+  switch (k) {
+    case SymbolKind::Variable: case SymbolKind::Constant: case SymbolKind::Field: case SymbolKind::Property:
+    case SymbolKind::Macro: case SymbolKind::Type:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Points each definition (in source order) at its innermost enclosing
+// container (a class, function, namespace...; `A = B = 1` does not nest B in A).
 void linkParents(std::vector<Definition>& defs) {
   std::vector<std::int32_t> stack;
   for (std::size_t i = 0; i < defs.size(); ++i) {
@@ -184,7 +195,7 @@ void linkParents(std::vector<Definition>& defs) {
       stack.pop_back();
     }
     d.parent = stack.empty() ? -1 : stack.back();
-    stack.push_back(static_cast<std::int32_t>(i));
+    if (isContainer(d.kind)) stack.push_back(static_cast<std::int32_t>(i));
   }
 }
 
@@ -307,12 +318,15 @@ void extractImports(const TSQuery* q, TSNode root, std::string_view text, FileSy
     if (it == byStatement.end()) {
       Import imp;
       imp.span = spanOf(*statement);
+      imp.statement = ts_node_type(*statement);
       it = byStatement.emplace(key, out.imports.size()).first;
       out.imports.push_back(std::move(imp));
     }
     Import& imp = out.imports[it->second];
     if (module && imp.module.empty()) {
-      imp.module = unquote(textOf(*module, text));
+      const std::string_view raw = textOf(*module, text);
+      imp.system = !raw.empty() && raw.front() == '<';
+      imp.module = unquote(raw);
       imp.moduleSpan = spanOf(*module);
     }
     imp.wildcard = imp.wildcard || wildcard;

@@ -66,6 +66,8 @@ struct Import {
   bool wildcard = false;  // `from m import *`, `export * from`
   bool reexport = false;  // `export ... from` (JS/TS), `pub use` (Rust)
   std::string namespaceAlias;  // `import * as ns`, `import m as ns`
+  std::string statement;       // the statement's node type: "mod_item", "preproc_include", ...
+  bool system = false;         // C/C++ `#include <...>`
 };
 
 struct FileSymbols {

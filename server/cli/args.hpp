@@ -29,5 +29,6 @@ inline int usageError(const std::string& message, const char* usage) {
 int runServe(Args& args);
 int runIndex(Args& args);
 int runMap(Args& args);
+int runCheck(Args& args);
 
 }  // namespace cadre::cli

@@ -28,7 +28,7 @@ Commands:
   serve [--stdio | --tcp HOST:PORT]   the editor backend (LSP framing, JSON-RPC 2.0)
   index [DIR]                         build or refresh the project index, print counts
   map [DIR] [--tokens N] [--focus F]  print the ranked repo map within a token budget
-  check [DIR]                         import/type consistency diagnostics     (not yet available)
+  check [DIR]                         import consistency diagnostics; exit 1 on errors
   run "TASK" [DIR]                    plan/execute/review headless            (not yet available)
   models list|health|bench            configured models and their state       (not yet available)
   eval [--model NAME]                 tool-use evaluation of a model          (not yet available)
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return cli::runServe(args);
   if (command == "index") return cli::runIndex(args);
   if (command == "map") return cli::runMap(args);
-  if (command == "check") return notYet(command, 3);
+  if (command == "check") return cli::runCheck(args);
   if (command == "checkpoints") return notYet(command, 4);
   if (command == "models") return notYet(command, 5);
   if (command == "audit") return notYet(command, 6);

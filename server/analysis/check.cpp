@@ -1,0 +1,115 @@
+// Import and imported-name checks; see check.hpp.
+#include "server/analysis/check.hpp"
+
+#include <algorithm>
+
+namespace cadre::analysis {
+namespace {
+
+bool isPython(const std::string& lang) { return lang == "python"; }
+
+std::string dirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+
+bool isPackageInit(const std::string& path) { return path == "__init__.py" || (path.size() > 12 && path.compare(path.size() - 12, 12, "/__init__.py") == 0); }
+bool isScript(const std::string& lang) { return lang == "javascript" || lang == "typescript" || lang == "tsx"; }
+
+// Reasons to stay silent about a target's names.
+bool pythonUnsure(const IndexedFile& target) {
+  if (!target.skipReason.empty() || target.symbols.timedOut || target.symbols.syntaxErrors > 0) return true;
+  for (const auto& imp : target.symbols.imports) {
+    if (imp.wildcard) return true;
+  }
+  // A module-level __getattr__ makes any name importable (PEP 562).
+  for (const auto& d : target.symbols.definitions) {
+    if (d.parent < 0 && d.name == "__getattr__") return true;
+  }
+  // A module that writes its own namespace (`globals().update(...)`,
+  // `globals()[name] = ...`) defines names no query can see.
+  for (const auto& r : target.symbols.references) {
+    if (r.name == "globals" && r.kind == ReferenceKind::Call) return true;
+  }
+  return false;
+}
+
+bool scriptUnsure(const IndexedFile& target) {
+  if (!target.skipReason.empty() || target.symbols.timedOut || target.symbols.syntaxErrors > 0) return true;
+  // No ES exports at all: CommonJS (module.exports) or a script; and `export *`
+  // re-exports names cadre would have to chase.
+  if (target.symbols.exports.empty()) return true;
+  for (const auto& imp : target.symbols.imports) {
+    if (imp.reexport && imp.wildcard) return true;
+  }
+  return false;
+}
+
+bool scriptExports(const IndexedFile& target, const std::string& name) {
+  return std::binary_search(target.symbols.exports.begin(), target.symbols.exports.end(), name);
+}
+
+}  // namespace
+
+std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& resolver, const std::string& path, const FileSymbols& symbols) {
+  std::vector<Diagnostic> out;
+  const IndexedFile* self = index.file(path);
+  IndexedFile from;
+  from.path = path;
+  from.language = symbols.language.empty() && self ? self->language : symbols.language;
+  for (const auto& imp : symbols.imports) {
+    Resolution r = resolver.resolve(from, imp);
+    if (r.kind == Resolution::Kind::Unresolved) {
+      out.push_back({path, imp.moduleSpan, Diagnostic::Severity::Error, "unresolved-import",
+                     "unresolved import `" + imp.module + "`: " + r.detail, {}});
+      continue;
+    }
+    if (r.kind != Resolution::Kind::Project || r.files.empty() || imp.names.empty()) continue;
+    const IndexedFile* target = index.file(r.files.front());
+    if (!target || target->path == path) continue;
+    for (const auto& n : imp.names) {
+      if (isPython(from.language) && isPython(target->language)) {
+        if (pythonUnsure(*target) || Resolver::pythonBinds(*target, n.name)) continue;
+        // Defined in the module below its top level (a class attribute that a
+        // decorator like enum.global_enum lifts into the module): unsure.
+        if (std::any_of(target->symbols.definitions.begin(), target->symbols.definitions.end(),
+                        [&](const Definition& d) { return d.name == n.name; })) {
+          continue;
+        }
+        // `from pkg import sub` also imports the submodule pkg/sub.py or pkg/sub/.
+        if (isPackageInit(target->path)) {
+          const std::string sub = join(dirOf(target->path), n.name);
+          if (resolver.exists(sub + ".py") || resolver.exists(sub + ".pyi") || resolver.isDirectory(sub)) continue;
+        }
+        out.push_back({path, n.span, Diagnostic::Severity::Error, "unknown-import-name",
+                       "`" + n.name + "` is not defined in " + target->path,
+                       {{target->path, Span{}, "the module `" + imp.module + "` resolves here"}}});
+      } else if (isScript(from.language) && isScript(target->language)) {
+        if (scriptUnsure(*target) || scriptExports(*target, n.name)) continue;
+        out.push_back({path, n.span, Diagnostic::Severity::Error, "unknown-import-name",
+                       n.name == "default" ? target->path + " has no default export"
+                                           : "`" + n.name + "` is not exported by " + target->path,
+                       {{target->path, Span{}, "`" + imp.module + "` resolves here"}}});
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.message < b.message;
+  });
+  return out;
+}
+
+std::vector<Diagnostic> checkProject(const ProjectIndex& index) {
+  Resolver resolver(index);
+  std::vector<Diagnostic> out;
+  for (const auto& f : index.files()) {
+    if (!f.skipReason.empty()) continue;
+    auto diags = checkFile(index, resolver, f.path, f.symbols);
+    out.insert(out.end(), std::make_move_iterator(diags.begin()), std::make_move_iterator(diags.end()));
+  }
+  return out;
+}
+
+}  // namespace cadre::analysis
