@@ -420,3 +420,28 @@ std::optional<IdentifierAt> identifierAt(const TSTree* tree, std::string_view te
 }
 
 }  // namespace cadre::analysis
+
+namespace cadre::analysis {
+
+void editTree(TSTree* tree, const TreeEdit& e) {
+  TSInputEdit input{e.startByte, e.oldEndByte, e.newEndByte, {e.start.row, e.start.column}, {e.oldEnd.row, e.oldEnd.column},
+                    {e.newEnd.row, e.newEnd.column}};
+  ts_tree_edit(tree, &input);
+}
+
+IncrementalDocument::IncrementalDocument(const Language& lang, std::string text, Parser& parser) : lang_(&lang), text_(std::move(text)) {
+  tree_ = parser.parse(lang, text_);
+  symbols_ = tree_ ? extractSymbols(lang, tree_.get(), text_) : FileSymbols{std::string(lang.id), {}, {}, {}, {}, 0, true};
+}
+
+void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit>& edits, Parser& parser) {
+  text_ = std::move(newText);
+  if (tree_) {
+    for (const auto& e : edits) editTree(tree_.get(), e);
+  }
+  TreePtr next = parser.parse(*lang_, text_, tree_.get());
+  tree_ = std::move(next);
+  symbols_ = tree_ ? extractSymbols(*lang_, tree_.get(), text_) : FileSymbols{std::string(lang_->id), {}, {}, {}, {}, 0, true};
+}
+
+}  // namespace cadre::analysis

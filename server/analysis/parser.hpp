@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "server/analysis/language.hpp"
 #include "server/analysis/symbols.hpp"
@@ -51,5 +52,36 @@ struct IdentifierAt {
   Span span;
 };
 std::optional<IdentifierAt> identifierAt(const TSTree* tree, std::string_view text, std::uint32_t byteOffset);
+
+}  // namespace cadre::analysis
+
+namespace cadre::analysis {
+
+// One text change in the terms tree-sitter reuses a tree with (rows counted
+// by '\n', columns in bytes).
+struct TreeEdit {
+  std::uint32_t startByte = 0, oldEndByte = 0, newEndByte = 0;
+  Point start, oldEnd, newEnd;
+};
+void editTree(TSTree* tree, const TreeEdit& edit);
+
+// An open document's syntax tree, kept and reparsed incrementally: each change
+// edits the old tree and the parser reuses every unchanged subtree.
+class IncrementalDocument {
+ public:
+  IncrementalDocument(const Language& lang, std::string text, Parser& parser);
+  // `edits` describe how `newText` came from the previous text.
+  void update(std::string newText, const std::vector<TreeEdit>& edits, Parser& parser);
+  const TSTree* tree() const { return tree_.get(); }
+  const std::string& text() const { return text_; }
+  const FileSymbols& symbols() const { return symbols_; }
+  const Language& language() const { return *lang_; }
+
+ private:
+  const Language* lang_;
+  std::string text_;
+  TreePtr tree_;
+  FileSymbols symbols_;
+};
 
 }  // namespace cadre::analysis

@@ -1,6 +1,8 @@
 // Position ↔ offset conversion and the open-document store; see the header.
 #include "server/workspace/document_store.hpp"
 
+#include <cstring>
+
 #include "support/utf8.hpp"
 
 namespace cadre::workspace {
@@ -21,6 +23,19 @@ std::optional<std::size_t> lineStart(std::string_view text, std::uint32_t line) 
 std::size_t lineEnd(std::string_view text, std::size_t start) {
   std::size_t nl = text.find_first_of("\r\n", start);
   return nl == std::string_view::npos ? text.size() : nl;
+}
+
+// Row (counted by '\n') and byte column of `offset`.
+void rowColumn(std::string_view text, std::size_t offset, std::uint32_t& row, std::uint32_t& column) {
+  row = 0;
+  std::size_t lineStart = 0;
+  while (lineStart < offset) {
+    const void* nl = std::memchr(text.data() + lineStart, '\n', offset - lineStart);
+    if (!nl) break;
+    ++row;
+    lineStart = static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) + 1;
+  }
+  column = static_cast<std::uint32_t>(offset - lineStart);
 }
 
 std::uint32_t unitsOf(char32_t cp, std::size_t bytes, PositionEncoding enc) {
@@ -77,11 +92,21 @@ TextPosition toPosition(std::string_view text, std::size_t offset, PositionEncod
   return pos;
 }
 
-Expected<void> applyChanges(std::string& text, const std::vector<TextChange>& changes, PositionEncoding enc) {
+Expected<void> applyChanges(std::string& text, const std::vector<TextChange>& changes, PositionEncoding enc,
+                            std::vector<ByteEdit>* edits) {
   std::string result = text;
+  std::vector<ByteEdit> out;
   for (std::size_t k = 0; k < changes.size(); ++k) {
     const TextChange& change = changes[k];
     if (!change.range) {
+      if (edits) {
+        ByteEdit e;
+        e.oldEndByte = static_cast<std::uint32_t>(result.size());
+        rowColumn(result, result.size(), e.oldEndRow, e.oldEndColumn);
+        e.newEndByte = static_cast<std::uint32_t>(change.text.size());
+        rowColumn(change.text, change.text.size(), e.newEndRow, e.newEndColumn);
+        out.push_back(e);
+      }
       result = change.text;
       continue;
     }
@@ -92,9 +117,23 @@ Expected<void> applyChanges(std::string& text, const std::vector<TextChange>& ch
       return makeError(e.code, "change " + std::to_string(k) + ": " + e.message);
     }
     if (*end < *start) return makeError(ErrorCode::InvalidParams, "change " + std::to_string(k) + ": range end is before its start");
+    if (edits) {
+      ByteEdit e;
+      e.startByte = static_cast<std::uint32_t>(*start);
+      e.oldEndByte = static_cast<std::uint32_t>(*end);
+      e.newEndByte = static_cast<std::uint32_t>(*start + change.text.size());
+      rowColumn(result, *start, e.startRow, e.startColumn);
+      rowColumn(result, *end, e.oldEndRow, e.oldEndColumn);
+      std::uint32_t addRows = 0, lastColumn = 0;
+      rowColumn(change.text, change.text.size(), addRows, lastColumn);
+      e.newEndRow = e.startRow + addRows;
+      e.newEndColumn = addRows ? lastColumn : e.startColumn + lastColumn;
+      out.push_back(e);
+    }
     result.replace(*start, *end - *start, change.text);
   }
   text = std::move(result);
+  if (edits) *edits = std::move(out);
   return {};
 }
 
@@ -114,11 +153,12 @@ void DocumentStore::open(Document doc) {
   docs_[uri] = std::move(doc);
 }
 
-Expected<void> DocumentStore::change(const std::string& uri, std::int64_t version, const std::vector<TextChange>& changes) {
+Expected<void> DocumentStore::change(const std::string& uri, std::int64_t version, const std::vector<TextChange>& changes,
+                                     std::vector<ByteEdit>* edits) {
   std::lock_guard lock(mu_);
   auto it = docs_.find(uri);
   if (it == docs_.end()) return makeError(ErrorCode::InvalidParams, "document is not open: " + uri);
-  if (auto applied = applyChanges(it->second.text, changes, encoding_); !applied) return applied;
+  if (auto applied = applyChanges(it->second.text, changes, encoding_, edits); !applied) return applied;
   it->second.version = version;
   return {};
 }

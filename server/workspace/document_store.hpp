@@ -33,6 +33,16 @@ struct TextChange {
   std::string text;
 };
 
+// One applied change in bytes, with (row, byte column) points where rows are
+// counted by '\n' — what incremental parsers (tree-sitter) need to reuse the
+// previous syntax tree.
+struct ByteEdit {
+  std::uint32_t startByte = 0, oldEndByte = 0, newEndByte = 0;
+  std::uint32_t startRow = 0, startColumn = 0;
+  std::uint32_t oldEndRow = 0, oldEndColumn = 0;
+  std::uint32_t newEndRow = 0, newEndColumn = 0;
+};
+
 struct Document {
   std::string uri;
   std::string languageId;
@@ -49,7 +59,9 @@ TextPosition toPosition(std::string_view text, std::size_t offset, PositionEncod
 
 // Applies `changes` in order (later ranges refer to the text after earlier
 // changes, as LSP specifies). All or nothing: on error `text` is unchanged.
-Expected<void> applyChanges(std::string& text, const std::vector<TextChange>& changes, PositionEncoding enc);
+// `edits`, when given, receives one ByteEdit per change, in order.
+Expected<void> applyChanges(std::string& text, const std::vector<TextChange>& changes, PositionEncoding enc,
+                            std::vector<ByteEdit>* edits = nullptr);
 
 // Thread-safe: handlers on the main loop write, background work reads copies.
 class DocumentStore {
@@ -62,7 +74,8 @@ class DocumentStore {
   void open(Document doc);
   // Fails (and keeps the old text) when the document is not open or a range
   // does not fit the text the server has.
-  Expected<void> change(const std::string& uri, std::int64_t version, const std::vector<TextChange>& changes);
+  Expected<void> change(const std::string& uri, std::int64_t version, const std::vector<TextChange>& changes,
+                        std::vector<ByteEdit>* edits = nullptr);
   bool close(const std::string& uri);
 
   std::optional<Document> get(const std::string& uri) const;

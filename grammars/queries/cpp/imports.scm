@@ -1,0 +1,2 @@
+; inherits: c
+; C++ includes: the same as C's.

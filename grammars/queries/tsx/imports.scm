@@ -1,0 +1,2 @@
+; inherits: typescript
+; TSX imports and exports: the same as TypeScript's.
