@@ -4,6 +4,7 @@
 // import resolution). Positions convert here, at the boundary.
 #include <spdlog/spdlog.h>
 
+#include <asio/post.hpp>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -93,21 +94,31 @@ class FileTexts {
   std::map<std::string, std::unique_ptr<Entry>> cache_;
 };
 
+// A document's tree and symbols: the open document's, kept incrementally, or
+// a parse of the file for one that is not open.
 struct ParsedText {
-  const analysis::Language* language = nullptr;
-  analysis::TreePtr tree;
-  analysis::FileSymbols symbols;
+  const TSTree* tree = nullptr;
+  const analysis::FileSymbols* symbols = nullptr;
+  analysis::TreePtr owned;
+  analysis::FileSymbols ownedSymbols;
 };
 
-ParsedText parseFor(const std::string& uri, const std::string& text) {
+ParsedText parseFor(const std::string& uri, const std::string& text, const analysis::IncrementalDocument* open) {
   ParsedText out;
+  if (open && open->text() == text) {
+    out.tree = open->tree();
+    out.symbols = &open->symbols();
+    return out;
+  }
+  out.symbols = &out.ownedSymbols;
   auto path = uriToPath(uri);
   if (!path) return out;
-  out.language = analysis::languageForPath(*path);
-  if (!out.language) return out;
+  const analysis::Language* language = analysis::languageForPath(*path);
+  if (!language) return out;
   analysis::Parser parser;
-  out.tree = parser.parse(*out.language, text);
-  if (out.tree) out.symbols = analysis::extractSymbols(*out.language, out.tree.get(), text);
+  out.owned = parser.parse(*language, text);
+  out.tree = out.owned.get();
+  if (out.tree) out.ownedSymbols = analysis::extractSymbols(*language, out.tree, text);
   return out;
 }
 
@@ -133,10 +144,14 @@ void LspSession::startIndexing() {
       [progress](const analysis::IndexProgress& p) {
         if (p.total) progress->report(std::to_string(p.done) + "/" + std::to_string(p.total) + " files", static_cast<unsigned>(100 * p.done / p.total));
       },
-      [this, progress](Expected<std::size_t> result) {
+      [this, progress, weak = weak_from_this()](Expected<std::size_t> result) {
         indexing_ = false;
         if (result) {
           progress->end(std::to_string(*result) + " files indexed");
+          // Back on the session's strand: open documents get their diagnostics.
+          asio::post(executor_, [weak] {
+            if (auto self = weak.lock()) self->publishAllDiagnostics();
+          });
         } else {
           progress->end("indexing failed");
           spdlog::warn("indexing failed: {}", result.error().message);
@@ -154,10 +169,10 @@ Expected<std::string> LspSession::documentText(const std::string& uri) const {
 void LspSession::onDocumentSymbol(const lsp::TextDocumentParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text);
+  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
   const LineIndex lines(*text);
   const auto enc = documents_.encoding();
-  const auto& defs = parsed.symbols.definitions;
+  const auto& defs = parsed.symbols->definitions;
   // Children first (definitions are in source order, parents before children).
   std::vector<json> nodes(defs.size());
   for (std::size_t i = 0; i < defs.size(); ++i) {
@@ -196,19 +211,19 @@ void LspSession::onWorkspaceSymbol(const lsp::WorkspaceSymbolParams& p, Callback
 void LspSession::onDefinition(const lsp::TextDocumentPositionParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text);
+  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
   if (!parsed.tree) return reply(json(nullptr));
   const LineIndex lines(*text);
   const auto enc = documents_.encoding();
   const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
   auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
   if (!offset) return reply(json(nullptr));
-  auto ident = analysis::identifierAt(parsed.tree.get(), *text, static_cast<std::uint32_t>(*offset));
+  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
   if (!ident) return reply(json(nullptr));
 
   json out = json::array();
   // The same file's own definitions come first and are enough when present.
-  for (const auto& d : parsed.symbols.definitions) {
+  for (const auto& d : parsed.symbols->definitions) {
     if (d.name == ident->name) out.push_back({{"uri", p.textDocument.uri}, {"range", range(lines, d.nameSpan, enc)}});
   }
   if (out.empty()) {
@@ -224,14 +239,14 @@ void LspSession::onDefinition(const lsp::TextDocumentPositionParams& p, Callback
 void LspSession::onReferences(const lsp::ReferenceParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text);
+  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
   if (!parsed.tree) return reply(json::array());
   const LineIndex lines(*text);
   const auto enc = documents_.encoding();
   const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
   auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
   if (!offset) return reply(json::array());
-  auto ident = analysis::identifierAt(parsed.tree.get(), *text, static_cast<std::uint32_t>(*offset));
+  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
   if (!ident) return reply(json::array());
 
   auto self = uriToPath(p.textDocument.uri);
@@ -241,16 +256,16 @@ void LspSession::onReferences(const lsp::ReferenceParams& p, Callback<json> repl
     out.push_back({{"uri", uri}, {"range", range(l, s, enc)}});
   };
   // This document from its current text; every other file from the index.
-  for (const auto& imp : parsed.symbols.imports) {
+  for (const auto& imp : parsed.symbols->imports) {
     for (const auto& n : imp.names) {
       if (n.name == ident->name) add(p.textDocument.uri, lines, n.span);
     }
   }
-  for (const auto& r : parsed.symbols.references) {
+  for (const auto& r : parsed.symbols->references) {
     if (r.name == ident->name) add(p.textDocument.uri, lines, r.span);
   }
   if (p.includeDeclaration) {
-    for (const auto& d : parsed.symbols.definitions) {
+    for (const auto& d : parsed.symbols->definitions) {
       if (d.name == ident->name) add(p.textDocument.uri, lines, d.nameSpan);
     }
   }

@@ -79,7 +79,7 @@ std::size_t countLines(const std::string& text) {
 }  // namespace
 
 LspSession::LspSession(std::shared_ptr<protocol::Transport> transport, asio::any_io_executor executor, SessionOptions options)
-    : options_(std::move(options)), dispatcher_(std::move(transport), std::move(executor), options_.dispatcher) {
+    : options_(std::move(options)), executor_(executor), dispatcher_(std::move(transport), std::move(executor), options_.dispatcher) {
   bindMethods();
 }
 
@@ -196,10 +196,12 @@ void LspSession::onExit(const NoParams&) {
 void LspSession::onDidOpen(const lsp::DidOpenTextDocumentParams& p) {
   const auto& t = p.textDocument;
   documents_.open(workspace::Document{t.uri, t.languageId, t.version, t.text});
+  analyzeOpened(t.uri);
 }
 
 void LspSession::onDidChange(const lsp::DidChangeTextDocumentParams& p) {
-  auto changed = documents_.change(p.textDocument.uri, p.textDocument.version, toChanges(p.contentChanges));
+  std::vector<workspace::ByteEdit> edits;
+  auto changed = documents_.change(p.textDocument.uri, p.textDocument.version, toChanges(p.contentChanges), &edits);
   if (!changed) {
     // The editor and cadre now disagree about this document; say so loudly
     // instead of working on text the user does not see.
@@ -207,11 +209,14 @@ void LspSession::onDidChange(const lsp::DidChangeTextDocumentParams& p) {
                                 " (reopen the file to resynchronize)";
     spdlog::error("{}", message);
     logMessage(lsp::MessageType::Error, message);
+    return;
   }
+  analyzeChanged(p.textDocument.uri, edits);
 }
 
 void LspSession::onDidClose(const lsp::DidCloseTextDocumentParams& p) {
   if (!documents_.close(p.textDocument.uri)) spdlog::warn("didClose for a document that is not open: {}", p.textDocument.uri);
+  forgetDocument(p.textDocument.uri);
 }
 
 void LspSession::onDidSave(const lsp::DidSaveTextDocumentParams& p) { spdlog::debug("saved {}", p.textDocument.uri); }

@@ -6,12 +6,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "protocol/dispatcher.hpp"
+#include "server/analysis/parser.hpp"
 #include "server/core/config.hpp"
 #include "server/core/lsp_types.hpp"
 #include "server/core/project.hpp"
@@ -34,7 +36,7 @@ struct SessionOptions {
   std::function<void(int)> onExit;
 };
 
-class LspSession : public protocol::MessageHandler {
+class LspSession : public protocol::MessageHandler, public std::enable_shared_from_this<LspSession> {
  public:
   LspSession(std::shared_ptr<protocol::Transport> transport, asio::any_io_executor executor, SessionOptions options);
   ~LspSession() override;
@@ -74,6 +76,13 @@ class LspSession : public protocol::MessageHandler {
   void onWorkspaceSymbol(const lsp::WorkspaceSymbolParams&, protocol::Callback<protocol::json>);
   void onDefinition(const lsp::TextDocumentPositionParams&, protocol::Callback<protocol::json>);
   void onReferences(const lsp::ReferenceParams&, protocol::Callback<protocol::json>);
+  // Open documents' syntax trees and consistency diagnostics (lsp_diagnostics.cpp)
+  void analyzeOpened(const std::string& uri);
+  void analyzeChanged(const std::string& uri, const std::vector<workspace::ByteEdit>& edits);
+  void forgetDocument(const std::string& uri);
+  void publishDiagnostics(const std::string& uri);
+  void publishAllDiagnostics();
+  const analysis::IncrementalDocument* analyzed(const std::string& uri) const;
   // The text of a document: the editor's copy when open, else the file.
   Expected<std::string> documentText(const std::string& uri) const;
   // cadre/
@@ -98,6 +107,9 @@ class LspSession : public protocol::MessageHandler {
   bool exited_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> indexing_{false};
+  asio::any_io_executor executor_;
+  analysis::Parser parser_;  // main loop only
+  std::map<std::string, std::unique_ptr<analysis::IncrementalDocument>> analyzed_;
   // Last: its bound handlers point into this object, so it goes first.
   protocol::Dispatcher dispatcher_;
   // After the dispatcher: destroyed first, so its indexing thread (whose

@@ -39,9 +39,17 @@ void Project::index(std::vector<std::filesystem::path> roots, std::function<void
       files += index->files().size();
       built.push_back(std::make_shared<const analysis::ProjectIndex>(std::move(index).value()));
     }
+    std::vector<std::shared_ptr<const Root>> withResolvers;
+    for (const auto& index : built) {
+      auto root = std::make_shared<Root>();
+      root->index = index;
+      root->resolver = std::make_unique<analysis::Resolver>(*index);
+      withResolvers.push_back(std::move(root));
+    }
     {
       std::lock_guard lock(mu_);
       indexes_ = std::move(built);
+      roots_ = std::move(withResolvers);
       ready_ = true;
     }
     if (done) done(files);
@@ -56,6 +64,25 @@ bool Project::ready() const {
 std::vector<std::shared_ptr<const analysis::ProjectIndex>> Project::indexes() const {
   std::lock_guard lock(mu_);
   return indexes_;
+}
+
+std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const {
+  std::vector<std::shared_ptr<const Root>> roots;
+  {
+    std::lock_guard lock(mu_);
+    roots = roots_;
+  }
+  for (const auto& root : roots) {
+    const auto rel = file.lexically_relative(root->index->root());
+    if (rel.empty() || rel.native().rfind("..", 0) == 0) continue;
+    auto diagnostics = analysis::checkFile(*root->index, *root->resolver, rel.generic_string(), symbols);
+    for (auto& d : diagnostics) {
+      d.path = (root->index->root() / d.path).string();
+      for (auto& r : d.related) r.path = (root->index->root() / r.path).string();
+    }
+    return diagnostics;
+  }
+  return {};
 }
 
 int fuzzyScore(std::string_view query, std::string_view name) {

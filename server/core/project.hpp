@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/analysis/check.hpp"
 #include "server/analysis/project_index.hpp"
 
 namespace cadre::core {
@@ -43,6 +44,11 @@ class Project {
   bool ready() const;
   std::vector<std::shared_ptr<const analysis::ProjectIndex>> indexes() const;
 
+  // Consistency diagnostics for one file whose current symbols are given (an
+  // open document may be ahead of the index). Paths in the result are
+  // absolute. Empty until the index is ready, or when no root holds the file.
+  std::vector<analysis::Diagnostic> check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const;
+
   // Fuzzy (subsequence) search over definition names, best first.
   std::vector<SymbolMatch> findSymbols(std::string_view query, std::size_t limit) const;
   std::vector<NameLocation> definitionsNamed(std::string_view name) const;
@@ -51,8 +57,15 @@ class Project {
  private:
   void stop();
 
+  // An index and the resolver over it (which holds a reference to it).
+  struct Root {
+    std::shared_ptr<const analysis::ProjectIndex> index;
+    std::unique_ptr<analysis::Resolver> resolver;
+  };
+
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<const analysis::ProjectIndex>> indexes_;
+  std::vector<std::shared_ptr<const Root>> roots_;
   bool ready_ = false;
   std::atomic<bool> cancel_{false};
   std::thread worker_;
