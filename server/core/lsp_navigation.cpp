@@ -11,6 +11,7 @@
 
 #include "server/analysis/language.hpp"
 #include "server/analysis/parser.hpp"
+#include "server/analysis/repo_map.hpp"
 #include "server/core/lsp_session.hpp"
 #include "server/core/progress.hpp"
 #include "server/core/uri.hpp"
@@ -130,6 +131,7 @@ void LspSession::bindNavigation() {
   d.bind("workspace/symbol", this, &LspSession::onWorkspaceSymbol);
   d.bind("textDocument/definition", this, &LspSession::onDefinition);
   d.bind("textDocument/references", this, &LspSession::onReferences);
+  d.bind("cadre/repoMap", this, &LspSession::onRepoMap);
 }
 
 void LspSession::startIndexing() {
@@ -280,6 +282,36 @@ void LspSession::onReferences(const lsp::ReferenceParams& p, Callback<json> repl
     if (const LineIndex* l = texts.lines(uri)) add(uri, *l, loc.span);
   }
   reply(std::move(out));
+}
+
+void LspSession::onRepoMap(const lsp::RepoMapParams& p, Callback<json> reply) {
+  if (!project_.ready()) return reply(makeError(ErrorCode::RequestFailed, "the project index is still being built; try again when indexing ends"));
+  auto indexes = project_.indexes();
+  if (indexes.empty()) return reply(makeError(ErrorCode::RequestFailed, "no workspace folder to map: open a folder first"));
+  // The root holding the first focus file, else the first root.
+  std::shared_ptr<const analysis::ProjectIndex> index = indexes.front();
+  std::vector<std::string> focus;
+  for (const auto& uri : p.focus) {
+    auto path = uriToPath(uri);
+    if (!path) return reply(makeError(ErrorCode::InvalidParams, "params.focus: " + path.error().message));
+    for (const auto& candidate : indexes) {
+      auto rel = path->lexically_relative(candidate->root());
+      if (rel.empty() || rel.native().rfind("..", 0) == 0) continue;
+      if (focus.empty()) index = candidate;
+      if (candidate == index) focus.push_back(rel.generic_string());
+    }
+  }
+  analysis::RepoMapOptions options;
+  options.tokenBudget = p.tokens;
+  options.focusFiles = std::move(focus);
+  options.focusNames = p.names;
+  const analysis::RepoMap map = analysis::buildRepoMap(*index, options);
+  json entries = json::array();
+  for (const auto& e : map.entries) {
+    entries.push_back({{"uri", pathToUri(index->root() / e.path)}, {"line", e.line - 1}, {"signature", e.signature}, {"depth", e.depth},
+                       {"rank", e.rank}});
+  }
+  reply(json{{"text", map.text}, {"tokens", map.tokens}, {"entries", std::move(entries)}});
 }
 
 }  // namespace cadre::core

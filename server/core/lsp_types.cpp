@@ -97,3 +97,12 @@ void from_json(const json& j, ReferenceParams& p) {
 void from_json(const json& j, WorkspaceSymbolParams& p) { ObjectMapper(j).required("query", p.query); }
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, RepoMapParams& p) {
+  ObjectMapper(j).optional("tokens", p.tokens).optional("focus", p.focus).optional("names", p.names);
+  if (p.tokens == 0 || p.tokens > 1000000) throw protocol::DecodeError("tokens", "expected an integer from 1 to 1000000");
+}
+
+}  // namespace cadre::core::lsp

@@ -140,3 +140,15 @@ struct WorkspaceSymbolParams {
 void from_json(const json& j, WorkspaceSymbolParams& p);
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+// cadre/repoMap params (cadre's own method; see protocol/schema/cadre-repoMap.json).
+struct RepoMapParams {
+  std::size_t tokens = 1024;
+  std::vector<std::string> focus;  // document URIs
+  std::vector<std::string> names;  // identifiers the task mentions
+};
+void from_json(const json& j, RepoMapParams& p);
+
+}  // namespace cadre::core::lsp
