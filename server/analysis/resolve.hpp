@@ -2,12 +2,20 @@
 // language's own rules, or that it leaves the project (stdlib, third-party:
 // "external", never an error), or that it should be in the project and is not
 // ("unresolved"). Project settings that change the rules are read once, at
-// construction: tsconfig.json paths/baseUrl, compile_commands.json include
-// directories, go.mod's module path.
+// construction: tsconfig.json/jsconfig.json paths/baseUrl (and what they
+// extend), compile_commands.json include directories and compiled files,
+// go.mod module paths, the Rust module tree.
+//
+// "Unresolved" is only said when the language's rules leave no way for the
+// import to work; anything cadre cannot see (a build product, a bundler's
+// extension list, a header outside a compiled file's reach) is "Unknown".
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -29,6 +37,9 @@ class Resolver {
   explicit Resolver(const ProjectIndex& index);
 
   Resolution resolve(const IndexedFile& from, const Import& import) const;
+  // `symbols` are the importing file's, when fresher than the index's (an
+  // open, edited document); `from` then only needs its path and language.
+  Resolution resolve(const IndexedFile& from, const Import& import, const FileSymbols& symbols) const;
 
   // Python: the module file for a dotted path under the source roots
   // (`a.b` → a/b.py or a/b/__init__.py), or "" when there is none.
@@ -41,24 +52,75 @@ class Resolver {
   bool exists(const std::string& path) const;
 
  private:
+  // A script module's file, or that cadre cannot tell (a package.json entry
+  // point that is a build product).
+  struct ScriptTarget {
+    std::string file;
+    bool unsure = false;
+  };
+  struct TsPath {
+    std::string pattern;
+    std::vector<std::string> targets;
+  };
+
   Resolution resolvePython(const IndexedFile& from, const Import& imp) const;
   Resolution resolveScript(const IndexedFile& from, const Import& imp) const;
   Resolution resolveInclude(const IndexedFile& from, const Import& imp) const;
-  Resolution resolveGo(const Import& imp) const;
-  Resolution resolveRust(const IndexedFile& from, const Import& imp) const;
+  Resolution resolveGo(const IndexedFile& from, const Import& imp) const;
+  Resolution resolveRust(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const;
   Resolution resolveJava(const Import& imp) const;
   Resolution resolveLua(const Import& imp) const;
   std::string firstExisting(const std::vector<std::string>& candidates) const;
+  bool isDirOnDisk(const std::string& path) const;
+  std::string readProjectFile(const std::string& path) const;
+
+  void loadTsConfig();
+  ScriptTarget scriptFile(const std::string& base, bool followPackageJson = true) const;
+  bool scriptMissIsUnsure(const std::string& base) const;
+  bool nodeModulesHas(const std::string& fromDir, const std::string& specifier) const;
+
+  void loadCompileCommands();
+  std::string findInclude(const std::string& fromPath, const Import& imp) const;
+  bool foundOutsideProject(const std::string& header) const;
+
+  void loadGoModules();
+  void buildRustModuleTree();
+  std::vector<std::string> rustChildDirs(const std::string& path) const;
+  bool javaSourceOnDisk(const std::string& pkg, const std::string& name) const;
 
   const ProjectIndex& index_;
   std::unordered_set<std::string> dirs_;        // every directory holding an indexed file
   std::vector<std::string> pythonRoots_;        // "", "src", ... (no trailing '/')
   std::set<std::string> pythonTopLevel_;        // importable top-level names under those roots
+
+  bool tsHasBaseUrl_ = false;
   std::string tsBaseUrl_;                       // relative to the root, "" = root
-  std::vector<std::pair<std::string, std::vector<std::string>>> tsPaths_;  // pattern → targets
-  std::vector<std::string> includeDirs_;        // relative to the root
+  std::string tsPathsBase_;                     // what `paths` targets are relative to
+  std::vector<TsPath> tsPaths_;                 // most specific pattern first
+
+  std::vector<std::string> includeDirs_;        // in the project, relative to the root
+  std::vector<std::string> outsideIncludeDirs_; // absolute, outside the root
   bool knowsIncludeDirs_ = false;               // compile_commands.json was found
-  std::string goModule_;
+  // Files compile_commands.json compiles, and the headers they reach: the
+  // files whose include path it tells.
+  std::unordered_set<std::string> compiled_;
+
+  std::map<std::string, std::string> goModules_;  // go.mod directory → module path
+
+  // Files of a Rust module tree: whether each is (also) a crate root, whose
+  // `mod` children sit beside it, and (also) a child module, whose children
+  // sit in the directory named after it.
+  struct RustFile {
+    bool root = false;
+    bool child = false;
+  };
+  std::unordered_map<std::string, RustFile> rustTree_;
+
+  // Java/Kotlin/Scala/Groovy source files anywhere on disk under the root
+  // (generated sources included), "dir/Name" without extension; listed on the
+  // first miss only.
+  mutable std::once_flag jvmOnce_;
+  mutable std::unordered_set<std::string> jvmSources_;
 };
 
 std::string normalizePath(const std::string& path);  // folds "." and ".."; "" if it escapes the root

@@ -132,6 +132,8 @@ void LspSession::bindNavigation() {
   d.bind("textDocument/definition", this, &LspSession::onDefinition);
   d.bind("textDocument/references", this, &LspSession::onReferences);
   d.bind("cadre/repoMap", this, &LspSession::onRepoMap);
+  d.bind("textDocument/prepareRename", this, &LspSession::onPrepareRename);
+  d.bind("textDocument/rename", this, &LspSession::onRename);
 }
 
 void LspSession::startIndexing() {
@@ -312,6 +314,53 @@ void LspSession::onRepoMap(const lsp::RepoMapParams& p, Callback<json> reply) {
                        {"rank", e.rank}});
   }
   reply(json{{"text", map.text}, {"tokens", map.tokens}, {"entries", std::move(entries)}});
+}
+
+void LspSession::onPrepareRename(const lsp::TextDocumentPositionParams& p, Callback<json> reply) {
+  auto text = documentText(p.textDocument.uri);
+  if (!text) return reply(text.error());
+  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
+  if (!parsed.tree) return reply(json(nullptr));
+  const LineIndex lines(*text);
+  const auto enc = documents_.encoding();
+  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
+  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
+  if (!offset) return reply(json(nullptr));
+  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
+  if (!ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
+  auto path = uriToPath(p.textDocument.uri);
+  if (!path) return reply(path.error());
+  auto target = project_.renameTarget(*path, *parsed.symbols, ident->name);
+  if (!target) return reply(target.error());
+  reply(json{{"range", range(lines, ident->span, enc)}, {"placeholder", ident->name}});
+}
+
+void LspSession::onRename(const lsp::RenameParams& p, Callback<json> reply) {
+  auto text = documentText(p.textDocument.uri);
+  if (!text) return reply(text.error());
+  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
+  if (!parsed.tree) return reply(makeError(ErrorCode::RequestFailed, "this file's language has no grammar in cadre"));
+  const LineIndex lines(*text);
+  const auto enc = documents_.encoding();
+  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
+  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
+  if (!offset) return reply(makeError(ErrorCode::InvalidParams, "params.position: " + offset.error().message));
+  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
+  if (!ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
+  auto path = uriToPath(p.textDocument.uri);
+  if (!path) return reply(path.error());
+  auto edits = project_.planRename(*path, *parsed.symbols, ident->name, p.newName);
+  if (!edits) return reply(edits.error());
+  // One WorkspaceEdit; ranges in each file's current text (open or on disk).
+  FileTexts texts([this](const std::string& uri) { return documentText(uri); });
+  json changes = json::object();
+  for (const auto& e : *edits) {
+    const std::string uri = pathToUri(e.path);
+    const LineIndex* l = texts.lines(uri);
+    if (!l) return reply(makeError(ErrorCode::RequestFailed, "cannot read " + e.path + " to rename in it"));
+    changes[uri].push_back({{"range", range(*l, e.span, enc)}, {"newText", e.newText}});
+  }
+  reply(json{{"changes", std::move(changes)}});
 }
 
 }  // namespace cadre::core

@@ -167,6 +167,7 @@ void LspSession::onInitialize(const lsp::InitializeParams& params, Callback<json
       {"workspaceSymbolProvider", true},
       {"definitionProvider", true},
       {"referencesProvider", true},
+      {"renameProvider", {{"prepareProvider", true}}},
   };
   reply(json{{"capabilities", capabilities}, {"serverInfo", {{"name", "cadre"}, {"version", CADRE_VERSION}}}});
 }

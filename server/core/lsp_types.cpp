@@ -106,3 +106,11 @@ void from_json(const json& j, RepoMapParams& p) {
 }
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, RenameParams& p) {
+  ObjectMapper(j).required("textDocument", p.textDocument).required("position", p.position).required("newName", p.newName);
+}
+
+}  // namespace cadre::core::lsp

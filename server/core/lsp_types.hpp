@@ -152,3 +152,14 @@ struct RepoMapParams {
 void from_json(const json& j, RepoMapParams& p);
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+struct RenameParams {
+  TextDocumentIdentifier textDocument;
+  Position position;
+  std::string newName;
+};
+void from_json(const json& j, RenameParams& p);
+
+}  // namespace cadre::core::lsp

@@ -66,7 +66,7 @@ std::vector<std::shared_ptr<const analysis::ProjectIndex>> Project::indexes() co
   return indexes_;
 }
 
-std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const {
+std::pair<std::shared_ptr<const Project::Root>, std::string> Project::rootOf(const std::filesystem::path& file) const {
   std::vector<std::shared_ptr<const Root>> roots;
   {
     std::lock_guard lock(mu_);
@@ -74,15 +74,39 @@ std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& fi
   }
   for (const auto& root : roots) {
     const auto rel = file.lexically_relative(root->index->root());
-    if (rel.empty() || rel.native().rfind("..", 0) == 0) continue;
-    auto diagnostics = analysis::checkFile(*root->index, *root->resolver, rel.generic_string(), symbols);
-    for (auto& d : diagnostics) {
-      d.path = (root->index->root() / d.path).string();
-      for (auto& r : d.related) r.path = (root->index->root() / r.path).string();
-    }
-    return diagnostics;
+    if (!rel.empty() && rel.native().rfind("..", 0) != 0) return {root, rel.generic_string()};
   }
-  return {};
+  return {nullptr, {}};
+}
+
+std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const {
+  auto [root, rel] = rootOf(file);
+  if (!root) return {};
+  auto diagnostics = analysis::checkFile(*root->index, *root->resolver, rel, symbols);
+  for (auto& d : diagnostics) {
+    d.path = (root->index->root() / d.path).string();
+    for (auto& r : d.related) r.path = (root->index->root() / r.path).string();
+  }
+  return diagnostics;
+}
+
+Expected<analysis::RenameSymbol> Project::renameTarget(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                                       const std::string& name) const {
+  auto [root, rel] = rootOf(file);
+  if (!root) return makeError(ErrorCode::RequestFailed, ready() ? "the file is outside the workspace folders" : "the project index is still being built");
+  return analysis::renameTarget(*root->index, *root->resolver, rel, symbols, name);
+}
+
+Expected<std::vector<analysis::RenameEdit>> Project::planRename(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                                                const std::string& name, const std::string& newName) const {
+  auto [root, rel] = rootOf(file);
+  if (!root) return makeError(ErrorCode::RequestFailed, ready() ? "the file is outside the workspace folders" : "the project index is still being built");
+  auto target = analysis::renameTarget(*root->index, *root->resolver, rel, symbols, name);
+  if (!target) return target.error();
+  auto edits = analysis::planRename(*root->index, *root->resolver, *target, newName, rel, symbols);
+  if (!edits) return edits;
+  for (auto& e : *edits) e.path = (root->index->root() / e.path).string();
+  return edits;
 }
 
 int fuzzyScore(std::string_view query, std::string_view name) {

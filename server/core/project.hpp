@@ -14,6 +14,7 @@
 
 #include "server/analysis/check.hpp"
 #include "server/analysis/project_index.hpp"
+#include "server/analysis/rename.hpp"
 
 namespace cadre::core {
 
@@ -49,6 +50,13 @@ class Project {
   // absolute. Empty until the index is ready, or when no root holds the file.
   std::vector<analysis::Diagnostic> check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const;
 
+  // Cross-file rename of the identifier `name` used in `file` (whose current
+  // symbols are given). Edit paths are absolute.
+  Expected<analysis::RenameSymbol> renameTarget(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                                const std::string& name) const;
+  Expected<std::vector<analysis::RenameEdit>> planRename(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                                         const std::string& name, const std::string& newName) const;
+
   // Fuzzy (subsequence) search over definition names, best first.
   std::vector<SymbolMatch> findSymbols(std::string_view query, std::size_t limit) const;
   std::vector<NameLocation> definitionsNamed(std::string_view name) const;
@@ -56,6 +64,9 @@ class Project {
 
  private:
   void stop();
+  struct Root;
+  // The root holding `file` and the file's path relative to it.
+  std::pair<std::shared_ptr<const Root>, std::string> rootOf(const std::filesystem::path& file) const;
 
   // An index and the resolver over it (which holds a reference to it).
   struct Root {
