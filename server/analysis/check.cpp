@@ -2,6 +2,7 @@
 #include "server/analysis/check.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace cadre::analysis {
 namespace {
@@ -36,19 +37,48 @@ bool pythonUnsure(const IndexedFile& target) {
   return false;
 }
 
+// An export name that is not an identifier says the module's exports are
+// built at run time or cannot be listed: CommonJS (`module.exports`,
+// `exports.f`), TypeScript's `export =` ("="), a destructuring
+// `export const { a, b } = ...`, a string name.
+bool opaqueExport(const std::string& name) {
+  if (name.empty()) return true;
+  for (unsigned char c : name) {
+    if (!(std::isalnum(c) || c == '_' || c == '$' || c >= 0x80)) return true;
+  }
+  return std::isdigit(static_cast<unsigned char>(name[0])) != 0;
+}
+
 bool scriptUnsure(const IndexedFile& target) {
   if (!target.skipReason.empty() || target.symbols.timedOut || target.symbols.syntaxErrors > 0) return true;
   // No ES exports at all: CommonJS (module.exports) or a script; and `export *`
   // re-exports names cadre would have to chase.
   if (target.symbols.exports.empty()) return true;
+  if (std::any_of(target.symbols.exports.begin(), target.symbols.exports.end(), opaqueExport)) return true;
   for (const auto& imp : target.symbols.imports) {
     if (imp.reexport && imp.wildcard) return true;
   }
   return false;
 }
 
+bool isDeclarationFile(const std::string& path) {
+  for (std::string_view ext : {".d.ts", ".d.mts", ".d.cts"}) {
+    if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) return true;
+  }
+  return false;
+}
+
 bool scriptExports(const IndexedFile& target, const std::string& name) {
-  return std::binary_search(target.symbols.exports.begin(), target.symbols.exports.end(), name);
+  if (std::binary_search(target.symbols.exports.begin(), target.symbols.exports.end(), name)) return true;
+  // A declaration file's top-level declarations are exported without
+  // `export` unless it has an `export {...}` (TypeScript's export context);
+  // cadre does not tell the two apart, so any of them counts.
+  if (isDeclarationFile(target.path)) {
+    for (const auto& d : target.symbols.definitions) {
+      if (d.parent < 0 && d.name == name) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -60,7 +90,7 @@ std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& res
   from.path = path;
   from.language = symbols.language.empty() && self ? self->language : symbols.language;
   for (const auto& imp : symbols.imports) {
-    Resolution r = resolver.resolve(from, imp);
+    Resolution r = resolver.resolve(from, imp, symbols);
     if (r.kind == Resolution::Kind::Unresolved) {
       out.push_back({path, imp.moduleSpan, Diagnostic::Severity::Error, "unresolved-import",
                      "unresolved import `" + imp.module + "`: " + r.detail, {}});

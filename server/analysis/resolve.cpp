@@ -2,6 +2,7 @@
 #include "server/analysis/resolve.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <fstream>
 #include <sstream>
 
@@ -17,6 +18,11 @@ std::string dirOf(const std::string& path) {
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
+std::string baseName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 std::string join(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
@@ -30,6 +36,29 @@ std::string dotsToSlashes(std::string s) {
 
 bool endsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// Folds "." and ".."; false when the path climbs above the root.
+bool foldPath(const std::string& path, std::string& out) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string part = path.substr(i, j - i);
+    if (part == "..") {
+      if (parts.empty()) return false;
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(std::move(part));
+    }
+    i = j + 1;
+  }
+  out.clear();
+  for (const auto& p : parts) out = join(out, p);
+  return true;
 }
 
 std::string readText(const fs::path& p) {
@@ -49,26 +78,217 @@ Resolution external() { return Resolution{Resolution::Kind::External, {}, {}}; }
 Resolution unknown() { return Resolution{Resolution::Kind::Unknown, {}, {}}; }
 Resolution unresolved(std::string detail) { return Resolution{Resolution::Kind::Unresolved, {}, std::move(detail)}; }
 
+// --- JavaScript / TypeScript ---------------------------------------------
+
+// What TypeScript and bundlers append to an extensionless specifier, in
+// TypeScript's order (sources before declarations before JavaScript).
+constexpr const char* kScriptExts[] = {".ts", ".tsx", ".d.ts", ".mts", ".d.mts", ".cts", ".d.cts",
+                                       ".js", ".jsx", ".mjs", ".cjs", ".json"};
+
+// Directory names that hold build output: a relative import into one that
+// does not exist yet is a build that has not run, not a broken import.
+bool isBuildOutputDir(const std::string& name) {
+  static const std::set<std::string> names = {"dist",   "build",     "out",           "output",     "lib",     "es",
+                                              "esm",    "cjs",       "umd",           "gen",        "generated", "__generated__",
+                                              ".generated", "target", "Release",      "Debug",      ".next",   "types"};
+  return names.count(name) != 0;
+}
+
+// A package.json's entry points, most specific first: `types`, `exports`
+// (the "." entry or the sugar forms, every condition), `module`, `main`.
+void collectExportTargets(const nlohmann::json& e, std::vector<std::string>& out, int depth) {
+  if (depth > 4) return;
+  if (e.is_string()) {
+    out.push_back(e.get<std::string>());
+  } else if (e.is_array()) {
+    for (const auto& x : e) collectExportTargets(x, out, depth + 1);
+  } else if (e.is_object()) {
+    for (const auto& [key, value] : e.items()) {
+      if (!key.empty() && key[0] == '.' && key != ".") continue;  // a subpath, not the package itself
+      collectExportTargets(value, out, depth + 1);
+    }
+  }
+}
+
+std::vector<std::string> packageEntryPoints(const nlohmann::json& pkg) {
+  std::vector<std::string> out;
+  if (!pkg.is_object()) return out;
+  for (const char* field : {"types", "typings"}) {
+    if (pkg.contains(field) && pkg[field].is_string()) out.push_back(pkg[field].get<std::string>());
+  }
+  if (pkg.contains("exports")) collectExportTargets(pkg["exports"], out, 0);
+  for (const char* field : {"module", "main"}) {
+    if (pkg.contains(field) && pkg[field].is_string()) out.push_back(pkg[field].get<std::string>());
+  }
+  return out;
+}
+
+// The npm package a bare specifier names: "a" of "a/b", "@s/a" of "@s/a/b".
+std::string packageName(const std::string& specifier) {
+  auto slash = specifier.find('/');
+  if (!specifier.empty() && specifier[0] == '@' && slash != std::string::npos) slash = specifier.find('/', slash + 1);
+  return slash == std::string::npos ? specifier : specifier.substr(0, slash);
+}
+
+// --- C / C++ -------------------------------------------------------------
+
+// compile_commands.json's "command" string split as a shell would (quotes
+// and backslash escapes; no expansion).
+std::vector<std::string> splitCommand(const std::string& command) {
+  std::vector<std::string> out;
+  std::string word;
+  bool inWord = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < command.size(); ++i) {
+    const char c = command[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < command.size()) word += command[++i];
+      else word += c;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      inWord = true;
+    } else if (c == '\\' && i + 1 < command.size()) {
+      word += command[++i];
+      inWord = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (inWord) out.push_back(std::move(word));
+      word.clear();
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push_back(std::move(word));
+  return out;
+}
+
+// The compiler's own include directories: a quoted include falls back to them
+// (`#include "zlib.h"` finds /usr/include/zlib.h). Listed once per process.
+const std::vector<fs::path>& systemIncludeDirs() {
+  static const std::vector<fs::path> dirs = [] {
+    std::vector<fs::path> out = {"/usr/local/include", "/usr/include"};
+    std::error_code ec;
+    auto addMatching = [&](const fs::path& parent, auto&& accept) {
+      for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_directory(ec) && accept(it->path().filename().string())) out.push_back(it->path());
+      }
+      ec.clear();
+    };
+    addMatching("/usr/include", [](const std::string& n) { return n.find("-linux-") != std::string::npos; });
+    for (const fs::path base : {"/usr/include/c++", "/usr/lib/gcc/x86_64-linux-gnu", "/usr/lib/gcc/aarch64-linux-gnu"}) {
+      std::vector<fs::path> versions;
+      for (fs::directory_iterator it(base, ec), end; !ec && it != end; it.increment(ec)) versions.push_back(it->path());
+      ec.clear();
+      for (const auto& v : versions) {
+        out.push_back(v);
+        out.push_back(v / "include");
+        out.push_back(v / "include-fixed");
+      }
+    }
+    return out;
+  }();
+  return dirs;
+}
+
+// Whether byte `offset` of C/C++ `text` sits inside a preprocessor
+// conditional (`#if`, `#ifdef`, `#ifndef`, `#else`...) other than the file's
+// include guard: an include there may be meant for another platform or
+// configuration, or exist only when a generated config says so.
+bool insidePreprocessorConditional(std::string_view text, std::size_t offset) {
+  std::vector<bool> guards;  // one per open conditional: is it an include guard?
+  auto directiveOf = [](std::string_view line, std::string_view& rest) {
+    std::size_t i = line.find_first_not_of(" \t");
+    if (i == std::string_view::npos || line[i] != '#') return std::string_view();
+    i = line.find_first_not_of(" \t", i + 1);
+    if (i == std::string_view::npos) return std::string_view();
+    std::size_t j = i;
+    while (j < line.size() && std::isalpha(static_cast<unsigned char>(line[j]))) ++j;
+    rest = line.substr(j);
+    return line.substr(i, j - i);
+  };
+  auto firstWord = [](std::string_view s) {
+    std::size_t i = s.find_first_not_of(" \t(!");
+    if (i == std::string_view::npos) return std::string_view();
+    std::size_t j = i;
+    while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+    return s.substr(i, j - i);
+  };
+  std::size_t pos = 0;
+  while (pos < offset && pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view rest;
+    const std::string_view d = directiveOf(text.substr(pos, eol - pos), rest);
+    if (d == "if" || d == "ifdef" || d == "ifndef") {
+      bool guard = false;
+      if (guards.empty() && (d == "ifndef" || (d == "if" && rest.find("!") != std::string_view::npos))) {
+        std::string_view macro = firstWord(rest);
+        if (macro == "defined") macro = firstWord(rest.substr(rest.find("defined") + 7));
+        // The next non-blank line defines the same macro.
+        std::size_t next = eol + 1;
+        while (next < text.size()) {
+          std::size_t e = text.find('\n', next);
+          if (e == std::string_view::npos) e = text.size();
+          std::string_view line = text.substr(next, e - next);
+          if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+            std::string_view defRest;
+            guard = !macro.empty() && directiveOf(line, defRest) == "define" && firstWord(defRest) == macro;
+            break;
+          }
+          next = e + 1;
+        }
+      }
+      guards.push_back(guard);
+    } else if (d == "endif") {
+      if (!guards.empty()) guards.pop_back();
+    } else if (d == "else" || d == "elif" || d == "elifdef" || d == "elifndef") {
+      if (!guards.empty()) guards.back() = false;
+    }
+    pos = eol + 1;
+  }
+  return std::any_of(guards.begin(), guards.end(), [](bool g) { return !g; });
+}
+
+// --- Rust ----------------------------------------------------------------
+
+// Whether the `mod` item at `offset` carries a `#[path = "..."]` attribute
+// (or a `#[cfg_attr(..., path = ...)]`), which names its file explicitly: the
+// attributes and comments between the previous item's end and this one.
+bool rustModHasPathAttribute(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t from = 0;
+  if (offset > 0) {
+    const std::size_t boundary = text.find_last_of(";{}", offset - 1);
+    if (boundary != std::string_view::npos) from = boundary + 1;
+  }
+  const std::string_view head = text.substr(from, offset - from);
+  return head.find("#[path") != std::string_view::npos || head.find("cfg_attr") != std::string_view::npos;
+}
+
+// --- Java ----------------------------------------------------------------
+
+// Class names that code generators put into a project's own packages: Android
+// resources and build config, annotation processors (AutoValue, Dagger,
+// Immutables, MapStruct, JPA metamodel), protobuf and gRPC.
+bool looksGenerated(const std::string& name) {
+  static const std::set<std::string> exact = {"R", "BR", "BuildConfig", "Manifest", "DataBinderMapperImpl"};
+  if (exact.count(name)) return true;
+  for (const char* prefix : {"AutoValue_", "AutoOneOf_", "Dagger", "Immutable", "Modifiable"}) {
+    if (startsWith(name, prefix)) return true;
+  }
+  for (const char* suffix : {"_", "_Factory", "_MembersInjector", "Impl", "Binding", "Grpc", "OuterClass", "Proto", "Protos"}) {
+    if (endsWith(name, suffix)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string normalizePath(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  while (i <= path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string part = path.substr(i, j - i);
-    if (part == "..") {
-      if (parts.empty()) return {};
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(std::move(part));
-    }
-    i = j + 1;
-  }
   std::string out;
-  for (const auto& p : parts) out = join(out, p);
-  return out;
+  return foldPath(path, out) ? out : std::string();
 }
 
 Resolver::Resolver(const ProjectIndex& index) : index_(index) {
@@ -95,75 +315,10 @@ Resolver::Resolver(const ProjectIndex& index) : index_(index) {
       if (!first.empty()) pythonTopLevel_.insert(first);
     }
   }
-
-  const fs::path root = index.root();
-  // tsconfig.json: compilerOptions.baseUrl and paths.
-  if (fs::exists(root / "tsconfig.json")) {
-    if (auto j = parseJsonc(readText(root / "tsconfig.json")); j && j->is_object()) {
-      const auto opts = j->value("compilerOptions", nlohmann::json::object());
-      if (opts.is_object()) {
-        if (opts.contains("baseUrl") && opts["baseUrl"].is_string()) tsBaseUrl_ = normalizePath(opts["baseUrl"].get<std::string>());
-        if (opts.contains("paths") && opts["paths"].is_object()) {
-          for (const auto& [pattern, targets] : opts["paths"].items()) {
-            std::vector<std::string> list;
-            if (targets.is_array()) {
-              for (const auto& t : targets) {
-                if (t.is_string()) list.push_back(t.get<std::string>());
-              }
-            }
-            tsPaths_.emplace_back(pattern, std::move(list));
-          }
-        }
-      }
-    }
-  }
-  // compile_commands.json (at the root or in build/): -I, -iquote, -isystem directories.
-  for (const fs::path& db : {root / "compile_commands.json", root / "build" / "compile_commands.json"}) {
-    if (!fs::exists(db)) continue;
-    auto j = parseJsonc(readText(db));
-    if (!j || !j->is_array()) continue;
-    knowsIncludeDirs_ = true;
-    std::set<std::string> dirs;
-    for (const auto& entry : *j) {
-      if (!entry.is_object()) continue;
-      const std::string directory = entry.value("directory", std::string());
-      std::vector<std::string> args;
-      if (entry.contains("arguments") && entry["arguments"].is_array()) {
-        for (const auto& a : entry["arguments"]) {
-          if (a.is_string()) args.push_back(a.get<std::string>());
-        }
-      } else if (entry.contains("command") && entry["command"].is_string()) {
-        std::istringstream words(entry["command"].get<std::string>());
-        for (std::string w; words >> w;) args.push_back(w);
-      }
-      for (std::size_t k = 0; k < args.size(); ++k) {
-        std::string dir;
-        for (const char* flag : {"-I", "-iquote", "-isystem"}) {
-          const std::string f = flag;
-          if (args[k] == f && k + 1 < args.size()) dir = args[k + 1];
-          else if (args[k].compare(0, f.size(), f) == 0 && args[k].size() > f.size()) dir = args[k].substr(f.size());
-          if (!dir.empty()) break;
-        }
-        if (dir.empty()) continue;
-        fs::path p = fs::path(dir).is_absolute() ? fs::path(dir) : fs::path(directory) / dir;
-        std::error_code ec;
-        fs::path rel = fs::weakly_canonical(p, ec).lexically_relative(root);
-        if (!ec && !rel.empty() && rel.native().rfind("..", 0) != 0) dirs.insert(rel == "." ? std::string() : rel.generic_string());
-      }
-    }
-    includeDirs_.assign(dirs.begin(), dirs.end());
-    break;
-  }
-  if (fs::exists(root / "go.mod")) {
-    std::istringstream in(readText(root / "go.mod"));
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind("module ", 0) == 0) {
-        goModule_ = line.substr(7);
-        while (!goModule_.empty() && (goModule_.back() == '\r' || goModule_.back() == ' ')) goModule_.pop_back();
-        break;
-      }
-    }
-  }
+  loadTsConfig();
+  loadCompileCommands();
+  loadGoModules();
+  buildRustModuleTree();
 }
 
 bool Resolver::exists(const std::string& path) const {
@@ -172,6 +327,14 @@ bool Resolver::exists(const std::string& path) const {
   std::error_code ec;
   return fs::is_regular_file(index_.root() / path, ec);
 }
+
+bool Resolver::isDirOnDisk(const std::string& path) const {
+  if (path.empty() || dirs_.count(path)) return true;
+  std::error_code ec;
+  return fs::is_directory(index_.root() / path, ec);
+}
+
+std::string Resolver::readProjectFile(const std::string& path) const { return readText(index_.root() / path); }
 
 std::string Resolver::firstExisting(const std::vector<std::string>& candidates) const {
   for (const auto& c : candidates) {
@@ -212,14 +375,16 @@ bool Resolver::pythonBinds(const IndexedFile& target, const std::string& name) {
   return false;
 }
 
-Resolution Resolver::resolve(const IndexedFile& from, const Import& imp) const {
+Resolution Resolver::resolve(const IndexedFile& from, const Import& imp) const { return resolve(from, imp, from.symbols); }
+
+Resolution Resolver::resolve(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const {
   if (imp.module.empty()) return unknown();
   const std::string& lang = from.language;
   if (lang == "python") return resolvePython(from, imp);
   if (lang == "javascript" || lang == "typescript" || lang == "tsx") return resolveScript(from, imp);
   if (lang == "c" || lang == "cpp") return resolveInclude(from, imp);
-  if (lang == "go") return resolveGo(imp);
-  if (lang == "rust") return resolveRust(from, imp);
+  if (lang == "go") return resolveGo(from, imp);
+  if (lang == "rust") return resolveRust(from, imp, symbols);
   if (lang == "java") return resolveJava(imp);
   if (lang == "lua") return resolveLua(imp);
   return unknown();
@@ -264,26 +429,164 @@ Resolution Resolver::resolvePython(const IndexedFile& from, const Import& imp) c
   return project(found);
 }
 
-Resolution Resolver::resolveScript(const IndexedFile& from, const Import& imp) const {
-  const std::string& s = imp.module;
-  auto candidates = [](const std::string& base) {
-    std::vector<std::string> c = {base};
-    static const char* exts[] = {".ts", ".tsx", ".d.ts", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json"};
-    for (const char* e : exts) c.push_back(base + e);
-    for (const char* e : exts) c.push_back(base + "/index" + e);
-    // TypeScript's ESM convention: `./x.js` names the source `x.ts`.
-    for (const auto& [js, ts] : {std::pair{".js", ".ts"}, {".js", ".tsx"}, {".jsx", ".tsx"}, {".mjs", ".mts"}, {".cjs", ".cts"}}) {
-      if (endsWith(base, js)) c.push_back(base.substr(0, base.size() - std::string_view(js).size()) + ts);
-    }
-    return c;
-  };
-  auto tryBase = [&](const std::string& base) -> std::string { return base.empty() ? std::string() : firstExisting(candidates(base)); };
+// --- JavaScript / TypeScript ---------------------------------------------
 
-  if (s == "." || s == ".." || s.rfind("./", 0) == 0 || s.rfind("../", 0) == 0) {
-    const std::string base = normalizePath(join(dirOf(from.path), s));
-    if (base.empty() && s.find("..") != std::string::npos && dirOf(from.path).empty()) return unresolved("`" + s + "` climbs above the project root");
-    if (auto hit = tryBase(base); !hit.empty()) return project(hit);
-    return unresolved("no file " + base + " (with .ts, .tsx, .d.ts, .js, ... or /index.*)");
+void Resolver::loadTsConfig() {
+  // tsconfig.json (or a JavaScript project's jsconfig.json) at the root, and
+  // the local configs it extends: compilerOptions.baseUrl and paths, each
+  // from the nearest config that sets it. A config extended from a package
+  // (`"extends": "@tsconfig/node20"`) is not followed.
+  fs::path file;
+  for (const char* name : {"tsconfig.json", "jsconfig.json"}) {
+    if (fs::exists(index_.root() / name)) {
+      file = name;
+      break;
+    }
+  }
+  bool havePaths = false;
+  for (int depth = 0; !file.empty() && depth < 8; ++depth) {
+    std::string rel;
+    std::error_code ec;
+    if (!foldPath(file.generic_string(), rel) || !fs::is_regular_file(index_.root() / rel, ec)) break;
+    auto j = parseJsonc(readText(index_.root() / rel));
+    if (!j || !j->is_object()) break;
+    const std::string dir = dirOf(rel);
+    const auto opts = j->value("compilerOptions", nlohmann::json::object());
+    if (opts.is_object()) {
+      if (!tsHasBaseUrl_ && opts.contains("baseUrl") && opts["baseUrl"].is_string()) {
+        tsHasBaseUrl_ = true;
+        tsBaseUrl_ = normalizePath(join(dir, opts["baseUrl"].get<std::string>()));
+      }
+      if (!havePaths && opts.contains("paths") && opts["paths"].is_object()) {
+        havePaths = true;
+        tsPathsBase_ = dir;
+        for (const auto& [pattern, targets] : opts["paths"].items()) {
+          TsPath p{pattern, {}};
+          if (targets.is_array()) {
+            for (const auto& t : targets) {
+              if (t.is_string()) p.targets.push_back(t.get<std::string>());
+            }
+          }
+          tsPaths_.push_back(std::move(p));
+        }
+      }
+    }
+    file.clear();
+    if (j->contains("extends")) {
+      const auto& ext = (*j)["extends"];
+      // TypeScript 5 takes an array; the last one wins, so it is the nearest.
+      const nlohmann::json* e = ext.is_array() && !ext.empty() ? &ext.back() : &ext;
+      if (e->is_string()) {
+        std::string target = e->get<std::string>();
+        if (startsWith(target, "./") || startsWith(target, "../")) {
+          if (!endsWith(target, ".json")) target += ".json";
+          file = join(dir, target);
+        }
+      }
+    }
+  }
+  if (tsHasBaseUrl_) tsPathsBase_ = tsBaseUrl_;
+  // TypeScript uses the pattern with the longest prefix before its `*`; an
+  // exact pattern beats them all.
+  std::stable_sort(tsPaths_.begin(), tsPaths_.end(), [](const TsPath& a, const TsPath& b) {
+    const auto sa = a.pattern.find('*'), sb = b.pattern.find('*');
+    if ((sa == std::string::npos) != (sb == std::string::npos)) return sa == std::string::npos;
+    return (sa == std::string::npos ? a.pattern.size() : sa) > (sb == std::string::npos ? b.pattern.size() : sb);
+  });
+}
+
+Resolver::ScriptTarget Resolver::scriptFile(const std::string& base, bool followPackageJson) const {
+  if (exists(base)) return {base};
+  for (const char* e : kScriptExts) {
+    if (exists(base + e)) return {base + e};
+  }
+  // TypeScript's ESM convention: `./x.js` names the source `x.ts` (or its
+  // declarations, `x.d.ts`).
+  static const std::pair<const char*, std::vector<const char*>> swaps[] = {
+      {".js", {".ts", ".tsx", ".d.ts"}}, {".jsx", {".tsx", ".d.ts"}}, {".mjs", {".mts", ".d.mts"}}, {".cjs", {".cts", ".d.cts"}}};
+  for (const auto& [js, tss] : swaps) {
+    if (!endsWith(base, js)) continue;
+    const std::string stem = base.substr(0, base.size() - std::string_view(js).size());
+    for (const char* ts : tss) {
+      if (exists(stem + ts)) return {stem + ts};
+    }
+  }
+  if (!isDirOnDisk(base)) return {};
+  // A directory: its package.json entry point, else its index file.
+  if (followPackageJson && exists(join(base, "package.json"))) {
+    auto pkg = parseJsonc(readProjectFile(join(base, "package.json")));
+    const auto entries = pkg ? packageEntryPoints(*pkg) : std::vector<std::string>{};
+    for (const auto& entry : entries) {
+      std::string target;
+      if (!foldPath(join(base, entry), target) || target == base) continue;
+      if (auto hit = scriptFile(target, false); !hit.file.empty()) return hit;
+    }
+    // The entry point is a build product that does not exist yet.
+    if (!entries.empty()) return {{}, true};
+  }
+  for (const char* e : kScriptExts) {
+    const std::string index = join(base, std::string("index") + e);
+    if (exists(index)) return {index};
+  }
+  return {};
+}
+
+bool Resolver::scriptMissIsUnsure(const std::string& base) const {
+  const std::string name = baseName(base);
+  // Native addons and WebAssembly: build products.
+  if (endsWith(name, ".node") || endsWith(name, ".wasm")) return true;
+  // A directory on the way that does not exist and is named like build output.
+  std::string prefix;
+  for (std::size_t i = 0; i <= base.size();) {
+    std::size_t j = base.find('/', i);
+    if (j == std::string::npos) break;  // the last segment is the file
+    prefix = base.substr(0, j);
+    if (!isDirOnDisk(prefix)) {
+      if (isBuildOutputDir(base.substr(i, j - i))) return true;
+      break;
+    }
+    i = j + 1;
+  }
+  // A sibling with the same name and an extension cadre does not try (.vue,
+  // .svelte, .css, ...): a bundler's resolve.extensions finds it.
+  std::error_code ec;
+  const fs::path dir = index_.root() / dirOf(base);
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string entry = it->path().filename().string();
+    if (entry.size() > name.size() + 1 && startsWith(entry, name) && entry[name.size()] == '.' &&
+        entry.find('.', name.size() + 1) == std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Resolver::nodeModulesHas(const std::string& fromDir, const std::string& specifier) const {
+  const std::string pkg = packageName(specifier);
+  if (pkg.empty()) return false;
+  std::error_code ec;
+  fs::path dir = fs::weakly_canonical(index_.root() / fromDir, ec);
+  if (ec) return false;
+  for (int depth = 0; depth < 64; ++depth) {
+    if (fs::exists(dir / "node_modules" / pkg, ec)) return true;
+    if (!dir.has_parent_path() || dir.parent_path() == dir) break;
+    dir = dir.parent_path();
+  }
+  return false;
+}
+
+Resolution Resolver::resolveScript(const IndexedFile& from, const Import& imp) const {
+  std::string s = imp.module;
+  if (s == "." || s == ".." || startsWith(s, "./") || startsWith(s, "../")) {
+    // Bundler queries and loaders' suffixes: `./worker.js?worker`, `./a.svg?raw`.
+    if (auto q = s.find('?'); q != std::string::npos) s.erase(q);
+    std::string base;
+    // Above the root: outside what cadre was asked to look at.
+    if (!foldPath(join(dirOf(from.path), s), base)) return unknown();
+    const ScriptTarget hit = scriptFile(base);
+    if (!hit.file.empty()) return project(hit.file);
+    if (hit.unsure || scriptMissIsUnsure(base)) return unknown();
+    return unresolved("no file " + (base.empty() ? std::string(".") : base) + " (with .ts, .tsx, .d.ts, .js, ... or /index.*)");
   }
   if (s[0] == '/') return unknown();
   for (const auto& [pattern, targets] : tsPaths_) {
@@ -293,55 +596,336 @@ Resolution Resolver::resolveScript(const IndexedFile& from, const Import& imp) c
       if (s != pattern) continue;
     } else {
       const std::string pre = pattern.substr(0, star), post = pattern.substr(star + 1);
-      if (s.size() < pre.size() + post.size() || s.compare(0, pre.size(), pre) != 0 || !endsWith(s, post)) continue;
+      if (s.size() < pre.size() + post.size() || !startsWith(s, pre) || !endsWith(s, post)) continue;
       captured = s.substr(pre.size(), s.size() - pre.size() - post.size());
     }
+    bool unsure = false;
     for (std::string t : targets) {
       if (auto st = t.find('*'); st != std::string::npos) t.replace(st, 1, captured);
-      if (auto hit = tryBase(normalizePath(join(tsBaseUrl_, t))); !hit.empty()) return project(hit);
+      std::string base;
+      if (!foldPath(join(tsPathsBase_, t), base)) {
+        unsure = true;
+        continue;
+      }
+      const ScriptTarget hit = scriptFile(base);
+      if (!hit.file.empty()) return project(hit.file);
+      unsure = unsure || hit.unsure || scriptMissIsUnsure(base);
     }
+    // Only the most specific pattern is tried; when none of its targets
+    // exists TypeScript goes on to node_modules. A catch-all `*` says nothing
+    // about where the module should be.
+    if (star != std::string::npos && pattern == "*") break;
+    if (unsure) return unknown();
+    if (nodeModulesHas(dirOf(from.path), s)) return external();
     return unresolved("`" + s + "` matches tsconfig paths \"" + pattern + "\" but none of its targets exists");
   }
-  if (!tsBaseUrl_.empty() || fs::exists(index_.root() / "tsconfig.json")) {
-    if (auto hit = tryBase(normalizePath(join(tsBaseUrl_, s))); !hit.empty() && !tsBaseUrl_.empty()) return project(hit);
+  if (tsHasBaseUrl_) {
+    std::string base;
+    if (foldPath(join(tsBaseUrl_, s), base)) {
+      if (const ScriptTarget hit = scriptFile(base); !hit.file.empty()) return project(hit.file);
+    }
   }
   return external();
 }
 
-Resolution Resolver::resolveInclude(const IndexedFile& from, const Import& imp) const {
+// --- C / C++ -------------------------------------------------------------
+
+void Resolver::loadCompileCommands() {
+  // compile_commands.json (at the root or in build/): the include directories
+  // (-I, -iquote, -isystem, -idirafter) and the files it compiles.
+  const fs::path root = index_.root();
+  std::error_code ec;
+  const fs::path canonicalRoot = fs::weakly_canonical(root, ec);
+  for (const fs::path& db : {root / "compile_commands.json", root / "build" / "compile_commands.json"}) {
+    if (!fs::exists(db)) continue;
+    auto j = parseJsonc(readText(db));
+    if (!j || !j->is_array()) continue;
+    knowsIncludeDirs_ = true;
+    std::set<std::string> dirs, outside;
+    auto relative = [&](const fs::path& p, std::string& out) {
+      std::error_code e;
+      fs::path rel = fs::weakly_canonical(p, e).lexically_relative(canonicalRoot);
+      if (e || rel.empty() || rel.native().rfind("..", 0) == 0) return false;
+      out = rel == "." ? std::string() : rel.generic_string();
+      return true;
+    };
+    for (const auto& entry : *j) {
+      if (!entry.is_object()) continue;
+      // A relative "directory" is taken from the database's own directory.
+      fs::path directory = entry.value("directory", std::string());
+      if (directory.is_relative()) directory = db.parent_path() / directory;
+      std::vector<std::string> args;
+      if (entry.contains("arguments") && entry["arguments"].is_array()) {
+        for (const auto& a : entry["arguments"]) {
+          if (a.is_string()) args.push_back(a.get<std::string>());
+        }
+      } else if (entry.contains("command") && entry["command"].is_string()) {
+        args = splitCommand(entry["command"].get<std::string>());
+      }
+      for (std::size_t k = 0; k < args.size(); ++k) {
+        std::string dir;
+        for (const char* flag : {"-I", "-iquote", "-isystem", "-idirafter", "--include-directory"}) {
+          const std::string f = flag;
+          if (args[k] == f && k + 1 < args.size()) dir = args[k + 1];
+          else if (args[k].compare(0, f.size(), f) == 0 && args[k].size() > f.size()) dir = args[k].substr(args[k][f.size()] == '=' ? f.size() + 1 : f.size());
+          if (!dir.empty()) break;
+        }
+        if (dir.empty()) continue;
+        const fs::path p = fs::path(dir).is_absolute() ? fs::path(dir) : directory / dir;
+        std::string rel;
+        if (relative(p, rel)) dirs.insert(rel);
+        else outside.insert(p.lexically_normal().string());
+      }
+      if (entry.contains("file") && entry["file"].is_string()) {
+        fs::path file = entry["file"].get<std::string>();
+        if (file.is_relative()) file = directory / file;
+        if (std::string rel; relative(file, rel) && !rel.empty()) compiled_.insert(rel);
+      }
+    }
+    includeDirs_.assign(dirs.begin(), dirs.end());
+    outsideIncludeDirs_.assign(outside.begin(), outside.end());
+    break;
+  }
+  if (!knowsIncludeDirs_) return;
+  // Headers take the include path of the files that include them: walk the
+  // includes out from the compiled files.
+  std::deque<std::string> queue(compiled_.begin(), compiled_.end());
+  while (!queue.empty()) {
+    const IndexedFile* f = index_.file(queue.front());
+    queue.pop_front();
+    if (!f || (f->language != "c" && f->language != "cpp")) continue;
+    for (const auto& imp : f->symbols.imports) {
+      const std::string hit = findInclude(f->path, imp);
+      if (!hit.empty() && index_.file(hit) && compiled_.insert(hit).second) queue.push_back(hit);
+    }
+  }
+}
+
+std::string Resolver::findInclude(const std::string& fromPath, const Import& imp) const {
   std::vector<std::string> candidates;
-  if (!imp.system) candidates.push_back(normalizePath(join(dirOf(from.path), imp.module)));
+  if (!imp.system) candidates.push_back(normalizePath(join(dirOf(fromPath), imp.module)));
   candidates.push_back(normalizePath(imp.module));
   for (const auto& d : includeDirs_) candidates.push_back(normalizePath(join(d, imp.module)));
-  if (auto hit = firstExisting(candidates); !hit.empty()) return project(hit);
+  return firstExisting(candidates);
+}
+
+bool Resolver::foundOutsideProject(const std::string& header) const {
+  std::error_code ec;
+  for (const auto& d : outsideIncludeDirs_) {
+    if (fs::exists(fs::path(d) / header, ec)) return true;
+  }
+  for (const auto& d : systemIncludeDirs()) {
+    if (fs::exists(d / header, ec)) return true;
+  }
+  return false;
+}
+
+Resolution Resolver::resolveInclude(const IndexedFile& from, const Import& imp) const {
+  if (auto hit = findInclude(from.path, imp); !hit.empty()) return project(hit);
   // Without compile_commands.json the include path is unknown: a header that
-  // is not found may well be generated or installed; say nothing.
+  // is not found may well be generated or installed; say nothing. The same
+  // for a file it does not compile (nor reach): a test snippet, another
+  // platform's source.
   if (imp.system || !knowsIncludeDirs_) return external();
+  if (!compiled_.count(from.path)) return unknown();
+  // A quoted include falls back to the system's directories.
+  if (foundOutsideProject(imp.module)) return external();
+  const std::string text = readProjectFile(from.path);
+  const Span& at = imp.moduleSpan;
+  if (at.startByte + 1 + imp.module.size() > text.size() || text.compare(at.startByte + 1, imp.module.size(), imp.module) != 0) {
+    return unknown();  // the file on disk is not what was indexed
+  }
+  if (insidePreprocessorConditional(text, at.startByte)) return unknown();
   return unresolved("no " + imp.module + " next to " + from.path + ", at the root, or in the include directories of compile_commands.json");
 }
 
-Resolution Resolver::resolveGo(const Import& imp) const {
-  if (goModule_.empty()) return external();
+// --- Go --------------------------------------------------------------------
+
+void Resolver::loadGoModules() {
+  std::vector<std::string> candidates = {""};
+  bool anyGo = false;
+  for (const auto& f : index_.files()) anyGo = anyGo || f.language == "go";
+  if (!anyGo) return;
+  candidates.insert(candidates.end(), dirs_.begin(), dirs_.end());
+  for (const auto& dir : candidates) {
+    const fs::path mod = index_.root() / join(dir, "go.mod");
+    std::error_code ec;
+    if (!fs::is_regular_file(mod, ec)) continue;
+    std::istringstream in(readText(mod));
+    for (std::string line; std::getline(in, line);) {
+      if (auto c = line.find("//"); c != std::string::npos) line.erase(c);
+      std::istringstream words(line);
+      std::string keyword, path;
+      if (!(words >> keyword >> path) || keyword != "module") continue;
+      if (path.size() >= 2 && (path.front() == '"' || path.front() == '`')) path = path.substr(1, path.size() - 2);
+      goModules_[dir] = path;
+      break;
+    }
+  }
+}
+
+Resolution Resolver::resolveGo(const IndexedFile& from, const Import& imp) const {
+  // The go tool ignores testdata/ and directories starting with _ or .
+  for (std::string d = dirOf(from.path); !d.empty(); d = dirOf(d)) {
+    const std::string name = baseName(d);
+    if (name == "testdata" || name[0] == '_' || name[0] == '.') return unknown();
+  }
+  // The module the file belongs to: its nearest go.mod. Only that module's
+  // own packages can be checked; another module's come from its required
+  // version, which may differ from the tree here.
+  const std::string* modDir = nullptr;
+  const std::string* modPath = nullptr;
+  for (std::string d = dirOf(from.path);; d = dirOf(d)) {
+    if (auto it = goModules_.find(d); it != goModules_.end()) {
+      modDir = &it->first;
+      modPath = &it->second;
+      break;
+    }
+    if (d.empty()) break;
+  }
+  if (!modPath) return external();
   const std::string& m = imp.module;
-  if (m == goModule_) return project({});
-  if (m.compare(0, goModule_.size() + 1, goModule_ + "/") != 0) return external();
-  const std::string dir = m.substr(goModule_.size() + 1);
+  if (m == *modPath) return project({});
+  if (m.compare(0, modPath->size() + 1, *modPath + "/") != 0) return external();
+  const std::string dir = join(*modDir, m.substr(modPath->size() + 1));
   for (const auto& f : index_.files()) {
     if (f.language == "go" && dirOf(f.path) == dir) return project({});
   }
-  return unresolved("module " + goModule_ + " (go.mod) has no package directory " + dir + "/");
+  std::error_code ec;
+  for (fs::directory_iterator it(index_.root() / dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".go") return project({});
+  }
+  // A directory on the way that is a module of its own: not this module's.
+  for (std::string d = dir; d.size() > modDir->size(); d = dirOf(d)) {
+    if (goModules_.count(d)) return unknown();
+    if (d.empty()) break;
+  }
+  return unresolved("module " + *modPath + " (" + join(*modDir, "go.mod") + ") has no package directory " + dir + "/");
 }
 
-Resolution Resolver::resolveRust(const IndexedFile& from, const Import& imp) const {
+// --- Rust ------------------------------------------------------------------
+
+std::vector<std::string> Resolver::rustChildDirs(const std::string& path) const {
+  // Children of a crate root or a mod.rs live beside it; of src/a.rs, in src/a/.
+  std::vector<std::string> out;
+  auto it = rustTree_.find(path);
+  const std::string name = baseName(path);
+  const bool besideIt = name == "mod.rs" || (it != rustTree_.end() && it->second.root);
+  const bool inOwnDir = name != "mod.rs" && (it == rustTree_.end() || it->second.child);
+  if (besideIt) out.push_back(dirOf(path));
+  if (inOwnDir) out.push_back(join(dirOf(path), name.substr(0, name.size() - 3)));
+  return out;
+}
+
+void Resolver::buildRustModuleTree() {
+  // Crate roots: cargo's conventional targets, and any file a Cargo.toml
+  // names with `path = "..."`.
+  std::deque<std::string> queue;
+  auto addRoot = [&](const std::string& path) {
+    if (!index_.file(path)) return;
+    auto& entry = rustTree_[path];
+    if (!entry.root) queue.push_back(path);
+    entry.root = true;
+  };
+  bool anyRust = false;
+  for (const auto& f : index_.files()) {
+    if (f.language != "rust") continue;
+    anyRust = true;
+    const std::string name = baseName(f.path), parent = baseName(dirOf(f.path));
+    if (name == "lib.rs" || name == "main.rs" || name == "build.rs" || parent == "bin" || parent == "tests" || parent == "examples" ||
+        parent == "benches") {
+      addRoot(f.path);
+    }
+  }
+  if (!anyRust) return;
+  std::vector<std::string> crateDirs = {""};
+  crateDirs.insert(crateDirs.end(), dirs_.begin(), dirs_.end());
+  for (const auto& dir : crateDirs) {
+    std::error_code ec;
+    if (!fs::is_regular_file(index_.root() / join(dir, "Cargo.toml"), ec)) continue;
+    std::istringstream in(readText(index_.root() / join(dir, "Cargo.toml")));
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream words(line);
+      std::string key, eq, value;
+      if (!(words >> key >> eq) || key != "path" || eq != "=" || !std::getline(words, value)) continue;
+      const auto open = value.find('"'), close = value.rfind('"');
+      if (open == std::string::npos || close <= open) continue;
+      const std::string target = value.substr(open + 1, close - open - 1);
+      if (endsWith(target, ".rs")) addRoot(normalizePath(join(dir, target)));
+    }
+  }
+  while (!queue.empty()) {
+    const std::string path = queue.front();
+    queue.pop_front();
+    const IndexedFile* f = index_.file(path);
+    if (!f) continue;
+    for (const auto& imp : f->symbols.imports) {
+      if (imp.statement != "mod_item") continue;
+      for (const auto& dir : rustChildDirs(path)) {
+        for (const std::string& c : {join(dir, imp.module + ".rs"), join(dir, imp.module + "/mod.rs")}) {
+          if (!index_.file(c)) continue;
+          auto& entry = rustTree_[c];
+          if (!entry.child) {
+            entry.child = true;
+            queue.push_back(c);
+          }
+        }
+      }
+    }
+  }
+}
+
+Resolution Resolver::resolveRust(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const {
   if (imp.statement != "mod_item") return unknown();  // `use` paths: not resolved yet
-  // Children of src/a.rs live in src/a/; of mod.rs, lib.rs and main.rs, beside them.
-  std::string dir = dirOf(from.path);
-  const std::string name = from.path.substr(from.path.rfind('/') == std::string::npos ? 0 : from.path.rfind('/') + 1);
-  if (name != "mod.rs" && name != "lib.rs" && name != "main.rs") dir = join(dir, name.substr(0, name.size() - 3));
-  const std::string a = join(dir, imp.module + ".rs"), b = join(dir, imp.module + "/mod.rs");
-  if (index_.file(a)) return project(a);
-  if (index_.file(b)) return project(b);
-  return unresolved("`mod " + imp.module + ";` needs " + a + " or " + b);
+  // A file outside every crate's module tree is not compiled (a snippet, a
+  // fixture): where its children would live is unknown.
+  if (!rustTree_.count(from.path)) return unknown();
+  std::vector<std::string> tried;
+  for (const auto& dir : rustChildDirs(from.path)) {
+    const std::string a = join(dir, imp.module + ".rs"), b = join(dir, imp.module + "/mod.rs");
+    if (index_.file(a)) return project(a);
+    if (index_.file(b)) return project(b);
+    tried.push_back(a);
+    tried.push_back(b);
+  }
+  // `mod a { mod b; }` puts b in a/: not followed.
+  for (const auto& d : symbols.definitions) {
+    if (d.kind == SymbolKind::Module && d.span.startByte < imp.span.startByte && imp.span.endByte <= d.span.endByte) return unknown();
+  }
+  const std::string text = readProjectFile(from.path);
+  if (imp.moduleSpan.startByte + imp.module.size() > text.size() || text.compare(imp.moduleSpan.startByte, imp.module.size(), imp.module) != 0) {
+    return unknown();  // the file on disk is not what was indexed
+  }
+  if (rustModHasPathAttribute(text, imp.span.startByte)) return unknown();
+  std::string needs;
+  for (std::size_t i = 0; i < tried.size(); ++i) needs += (i == 0 ? "" : i + 1 == tried.size() ? " or " : ", ") + tried[i];
+  return unresolved("`mod " + imp.module + ";` needs " + needs);
+}
+
+// --- Java ------------------------------------------------------------------
+
+bool Resolver::javaSourceOnDisk(const std::string& pkg, const std::string& name) const {
+  std::call_once(jvmOnce_, [&] {
+    std::error_code ec;
+    std::size_t budget = 500000;  // entries: a bound on the walk of a huge tree
+    for (fs::recursive_directory_iterator it(index_.root(), fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end && budget > 0; it.increment(ec), --budget) {
+      const std::string fname = it->path().filename().string();
+      if (it->is_directory(ec) && (fname == ".git" || fname == "node_modules")) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      const std::string ext = it->path().extension().string();
+      if (ext != ".java" && ext != ".kt" && ext != ".scala" && ext != ".groovy") continue;
+      std::string rel = it->path().lexically_relative(index_.root()).generic_string();
+      jvmSources_.insert(rel.substr(0, rel.size() - ext.size()));
+    }
+  });
+  const std::string suffix = pkg + "/" + name;
+  for (const auto& s : jvmSources_) {
+    if (s == suffix || endsWith(s, "/" + suffix)) return true;
+  }
+  return false;
 }
 
 Resolution Resolver::resolveJava(const Import& imp) const {
@@ -352,15 +936,22 @@ Resolution Resolver::resolveJava(const Import& imp) const {
     }
     return false;
   };
+  auto projectFile = [&](const std::string& rel) -> std::string {
+    for (const auto& f : index_.files()) {
+      if (f.path == rel || endsWith(f.path, "/" + rel)) return f.path;
+    }
+    return {};
+  };
   if (imp.wildcard || imp.names.empty()) return inProject(pkg) ? project({}) : external();
-  const std::string file = pkg + "/" + imp.names.front().name + ".java";
-  for (const auto& f : index_.files()) {
-    if (f.path == file || endsWith(f.path, "/" + file)) return project(f.path);
-  }
-  // A static import names a member: its class is the last package segment.
-  if (imp.statement == "import_declaration" && inProject(dirOf(pkg)) && exists(pkg + ".java")) return project(pkg + ".java");
-  if (inProject(pkg)) return unresolved("package " + imp.module + " of this project has no " + imp.names.front().name + ".java");
-  return external();
+  const std::string& name = imp.names.front().name;
+  if (auto hit = projectFile(pkg + "/" + name + ".java"); !hit.empty()) return project(hit);
+  // A nested class or a static import's member: `a.b.C` is the class.
+  if (auto hit = projectFile(pkg + ".java"); !hit.empty()) return project(hit);
+  if (!inProject(pkg)) return external();
+  // Generated into the package (annotation processors, Android, protobuf)
+  // or written in another JVM language.
+  if (looksGenerated(name) || javaSourceOnDisk(pkg, name)) return unknown();
+  return unresolved("package " + imp.module + " of this project has no " + name + ".java");
 }
 
 Resolution Resolver::resolveLua(const Import& imp) const {

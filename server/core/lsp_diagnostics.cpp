@@ -89,6 +89,47 @@ void LspSession::publishDiagnostics(const std::string& uri) {
   dispatcher_.notify("textDocument/publishDiagnostics", std::move(params));
 }
 
+void LspSession::onCodeAction(const lsp::CodeActionParams& p, protocol::Callback<json> reply) {
+  auto path = uriToPath(p.textDocument.uri);
+  if (!path) return reply(path.error());
+  auto text = documentText(p.textDocument.uri);
+  if (!text) return reply(text.error());
+  const analysis::IncrementalDocument* open = analyzed(p.textDocument.uri);
+  analysis::FileSymbols fresh;
+  if (!open) {
+    const analysis::Language* lang = analysis::languageForPath(*path);
+    if (!lang) return reply(json::array());
+    fresh = analysis::summarize(parser_, *lang, *text);
+  }
+  const analysis::FileSymbols& symbols = open ? open->symbols() : fresh;
+  const auto enc = documents_.encoding();
+  const workspace::LineIndex lines(*text);
+  json actions = json::array();
+  for (const auto& fd : project_.fixes(*path, symbols)) {
+    const json range = lspRange(&lines, fd.diagnostic.span, enc);
+    // Only diagnostics that touch the requested range.
+    const auto& s = range["start"];
+    const auto& e = range["end"];
+    auto before = [](const json& a, std::uint32_t line, std::uint32_t ch) {
+      return a["line"].get<std::uint32_t>() < line || (a["line"].get<std::uint32_t>() == line && a["character"].get<std::uint32_t>() < ch);
+    };
+    if (before(e, p.range.start.line, p.range.start.character) || !before(s, p.range.end.line, p.range.end.character + 1)) continue;
+    for (const auto& fix : fd.fixes) {
+      json changes = json::object();
+      for (const auto& edit : fix.edits) {
+        changes[pathToUri(edit.path)].push_back({{"range", lspRange(&lines, edit.span, enc)}, {"newText", edit.newText}});
+      }
+      actions.push_back({{"title", fix.title},
+                         {"kind", "quickfix"},
+                         {"isPreferred", true},
+                         {"diagnostics", json::array({{{"range", range}, {"severity", 1}, {"code", fd.diagnostic.code}, {"source", "cadre"},
+                                                       {"message", fd.diagnostic.message}}})},
+                         {"edit", {{"changes", std::move(changes)}}}});
+    }
+  }
+  reply(std::move(actions));
+}
+
 void LspSession::publishAllDiagnostics() {
   for (const auto& [uri, doc] : analyzed_) publishDiagnostics(uri);
 }

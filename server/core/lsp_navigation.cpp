@@ -134,6 +134,7 @@ void LspSession::bindNavigation() {
   d.bind("cadre/repoMap", this, &LspSession::onRepoMap);
   d.bind("textDocument/prepareRename", this, &LspSession::onPrepareRename);
   d.bind("textDocument/rename", this, &LspSession::onRename);
+  d.bind("textDocument/codeAction", this, &LspSession::onCodeAction);
 }
 
 void LspSession::startIndexing() {

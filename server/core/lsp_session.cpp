@@ -168,6 +168,7 @@ void LspSession::onInitialize(const lsp::InitializeParams& params, Callback<json
       {"definitionProvider", true},
       {"referencesProvider", true},
       {"renameProvider", {{"prepareProvider", true}}},
+      {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
   };
   reply(json{{"capabilities", capabilities}, {"serverInfo", {{"name", "cadre"}, {"version", CADRE_VERSION}}}});
 }

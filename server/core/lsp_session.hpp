@@ -79,6 +79,7 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   void onRepoMap(const lsp::RepoMapParams&, protocol::Callback<protocol::json>);
   void onPrepareRename(const lsp::TextDocumentPositionParams&, protocol::Callback<protocol::json>);
   void onRename(const lsp::RenameParams&, protocol::Callback<protocol::json>);
+  void onCodeAction(const lsp::CodeActionParams&, protocol::Callback<protocol::json>);
   // Open documents' syntax trees and consistency diagnostics (lsp_diagnostics.cpp)
   void analyzeOpened(const std::string& uri);
   void analyzeChanged(const std::string& uri, const std::vector<workspace::ByteEdit>& edits);

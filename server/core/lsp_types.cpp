@@ -114,3 +114,9 @@ void from_json(const json& j, RenameParams& p) {
 }
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, CodeActionParams& p) { ObjectMapper(j).required("textDocument", p.textDocument).required("range", p.range); }
+
+}  // namespace cadre::core::lsp

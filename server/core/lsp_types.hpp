@@ -163,3 +163,15 @@ struct RenameParams {
 void from_json(const json& j, RenameParams& p);
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+// Part of CodeActionParams: the client's diagnostics are not needed (cadre
+// recomputes its own for the range).
+struct CodeActionParams {
+  TextDocumentIdentifier textDocument;
+  Range range;
+};
+void from_json(const json& j, CodeActionParams& p);
+
+}  // namespace cadre::core::lsp

@@ -90,6 +90,19 @@ std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& fi
   return diagnostics;
 }
 
+std::vector<analysis::FixedDiagnostic> Project::fixes(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const {
+  auto [root, rel] = rootOf(file);
+  if (!root) return {};
+  auto out = analysis::diagnoseWithFixes(*root->index, *root->resolver, rel, symbols);
+  for (auto& fd : out) {
+    fd.diagnostic.path = (root->index->root() / fd.diagnostic.path).string();
+    for (auto& fix : fd.fixes) {
+      for (auto& e : fix.edits) e.path = (root->index->root() / e.path).string();
+    }
+  }
+  return out;
+}
+
 Expected<analysis::RenameSymbol> Project::renameTarget(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
                                                        const std::string& name) const {
   auto [root, rel] = rootOf(file);

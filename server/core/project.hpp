@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/analysis/check.hpp"
+#include "server/analysis/fixes.hpp"
 #include "server/analysis/project_index.hpp"
 #include "server/analysis/rename.hpp"
 
@@ -49,6 +50,9 @@ class Project {
   // open document may be ahead of the index). Paths in the result are
   // absolute. Empty until the index is ready, or when no root holds the file.
   std::vector<analysis::Diagnostic> check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const;
+
+  // Diagnostics with their quick fixes (paths absolute).
+  std::vector<analysis::FixedDiagnostic> fixes(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const;
 
   // Cross-file rename of the identifier `name` used in `file` (whose current
   // symbols are given). Edit paths are absolute.
