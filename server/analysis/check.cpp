@@ -2,6 +2,8 @@
 #include "server/analysis/check.hpp"
 
 #include <algorithm>
+
+#include "server/analysis/arity.hpp"
 #include <cctype>
 
 namespace cadre::analysis {
@@ -92,8 +94,9 @@ std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& res
   for (const auto& imp : symbols.imports) {
     Resolution r = resolver.resolve(from, imp, symbols);
     if (r.kind == Resolution::Kind::Unresolved) {
-      out.push_back({path, imp.moduleSpan, Diagnostic::Severity::Error, "unresolved-import",
-                     "unresolved import `" + imp.module + "`: " + r.detail, {}});
+      // Java's module is the package; the import names a class in it.
+      const std::string shown = from.language == "java" && !imp.wildcard && !imp.names.empty() ? imp.module + "." + imp.names.front().name : imp.module;
+      out.push_back({path, imp.moduleSpan, Diagnostic::Severity::Error, "unresolved-import", "unresolved import `" + shown + "`: " + r.detail, {}});
       continue;
     }
     if (r.kind != Resolution::Kind::Project || r.files.empty() || imp.names.empty()) continue;
@@ -125,6 +128,7 @@ std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& res
       }
     }
   }
+  checkCallArity(index, resolver, path, symbols, out);
   std::sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.message < b.message;
   });

@@ -1,6 +1,7 @@
 // Binary (de)serialization of the index; see index_cache.hpp.
 #include "server/analysis/index_cache.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -16,7 +17,7 @@ namespace {
 constexpr char kMagic[8] = {'C', 'A', 'D', 'R', 'E', 'I', 'X', '1'};
 // Bump when the record layout or what the extractor produces changes (the
 // query texts are fingerprinted on their own).
-constexpr std::uint32_t kFormat = 3;
+constexpr std::uint32_t kFormat = 4;
 
 class Writer {
  public:
@@ -126,12 +127,17 @@ void writeFile(Writer& w, const IndexedFile& f) {
     w.span(d.nameSpan);
     w.str(d.signature);
     w.u32(static_cast<std::uint32_t>(d.parent));
+    w.u32(static_cast<std::uint32_t>(static_cast<std::uint16_t>(d.minArgs)) | (static_cast<std::uint32_t>(static_cast<std::uint16_t>(d.maxArgs)) << 16));
+    w.u8(d.acceptsAnyKeyword ? 1 : 0);
+    w.u32(static_cast<std::uint32_t>(d.localNames.size()));
+    for (const auto& p : d.localNames) w.str(p);
   }
   w.u32(static_cast<std::uint32_t>(s.references.size()));
   for (const auto& r : s.references) {
     w.str(r.name);
     w.u8(static_cast<std::uint8_t>(r.kind));
     w.span(r.span);
+    w.u32(static_cast<std::uint32_t>(static_cast<std::uint16_t>(r.args)) | (r.bare ? 0x10000u : 0u));
   }
   w.u32(static_cast<std::uint32_t>(s.imports.size()));
   for (const auto& i : s.imports) {
@@ -164,7 +170,7 @@ IndexedFile readFile(Reader& r) {
   s.language = f.language;
   s.syntaxErrors = r.u32();
   s.timedOut = r.u8() != 0;
-  for (std::uint32_t n = r.count(4 + 1 + 48 + 4 + 4); n > 0 && r.ok(); --n) {
+  for (std::uint32_t n = r.count(4 + 1 + 48 + 4 + 4 + 4 + 1 + 4); n > 0 && r.ok(); --n) {
     Definition d;
     d.name = r.str();
     d.kind = static_cast<SymbolKind>(r.u8());
@@ -172,13 +178,21 @@ IndexedFile readFile(Reader& r) {
     d.nameSpan = r.span();
     d.signature = r.str();
     d.parent = static_cast<std::int32_t>(r.u32());
+    const std::uint32_t arity = r.u32();
+    d.minArgs = static_cast<std::int16_t>(static_cast<std::uint16_t>(arity & 0xFFFF));
+    d.maxArgs = static_cast<std::int16_t>(static_cast<std::uint16_t>(arity >> 16));
+    d.acceptsAnyKeyword = r.u8() != 0;
+    for (std::uint32_t k = r.count(4); k > 0 && r.ok(); --k) d.localNames.push_back(r.str());
     s.definitions.push_back(std::move(d));
   }
-  for (std::uint32_t n = r.count(4 + 1 + 24); n > 0 && r.ok(); --n) {
+  for (std::uint32_t n = r.count(4 + 1 + 24 + 4); n > 0 && r.ok(); --n) {
     Reference ref;
     ref.name = r.str();
     ref.kind = static_cast<ReferenceKind>(r.u8());
     ref.span = r.span();
+    const std::uint32_t call = r.u32();
+    ref.args = static_cast<std::int16_t>(static_cast<std::uint16_t>(call & 0xFFFF));
+    ref.bare = (call & 0x10000u) != 0;
     s.references.push_back(std::move(ref));
   }
   for (std::uint32_t n = r.count(4 + 48 + 1 + 4 + 4 + 4); n > 0 && r.ok(); --n) {
@@ -209,6 +223,11 @@ IndexedFile readFile(Reader& r) {
 
 std::uint64_t queriesFingerprint() {
   std::string all = std::to_string(kFormat);
+  // The build that wrote the cache: an extractor change without a format bump
+  // must not serve stale symbols. Size and mtime of the running executable are
+  // cheap to read and change with every build.
+  struct stat st {};
+  if (::stat("/proc/self/exe", &st) == 0) all += std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
   for (const auto& [name, text] : embeddedQueries()) {
     all += name;
     all += text;

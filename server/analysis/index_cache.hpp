@@ -1,6 +1,7 @@
 // The index cache file: every file's symbols in a compact binary form, stamped
-// with a fingerprint of the queries (and format version) that produced them,
-// so changed queries never serve stale symbols. Written atomically (temp file
+// with a fingerprint of what produced them (format version, query texts, and
+// the executable's size and mtime), so a changed cadre never serves stale
+// symbols. Written atomically (temp file
 // + rename); a cache that does not read back whole is ignored, never trusted.
 #pragma once
 

@@ -208,7 +208,78 @@ int specificity(SymbolKind k) {
   }
 }
 
-void extractTags(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
+// Python and TypeScript parameter lists → the argument counts a call may pass.
+void callableShape(std::string_view lang, TSNode def, std::string_view text, Definition& d) {
+  const bool python = lang == "python", typescript = lang == "typescript" || lang == "tsx";
+  if (!python && !typescript) return;
+  TSNode params = ts_node_child_by_field_name(def, "parameters", 10);
+  if (ts_node_is_null(params)) return;
+  // Decorators may change what a function accepts.
+  TSNode parent = ts_node_parent(def);
+  if (python && !ts_node_is_null(parent) && std::string_view(ts_node_type(parent)) == "decorated_definition") return;
+  int required = 0, total = 0;
+  bool unbounded = false, anyKeyword = false;
+  for (std::uint32_t i = 0; i < ts_node_named_child_count(params); ++i) {
+    TSNode p = ts_node_named_child(params, i);
+    std::string_view type = ts_node_type(p);
+    if (type == "comment") continue;
+    TSNode inner = ts_node_named_child_count(p) ? ts_node_named_child(p, 0) : p;
+    std::string_view innerType = ts_node_type(inner);
+    if (python) {
+      if (type == "list_splat_pattern" || innerType == "list_splat_pattern") {
+        unbounded = true;
+      } else if (type == "dictionary_splat_pattern" || innerType == "dictionary_splat_pattern") {
+        anyKeyword = true;
+      } else if (type == "keyword_separator" || type == "positional_separator") {
+        continue;
+      } else if (type == "default_parameter" || type == "typed_default_parameter") {
+        ++total;
+      } else if (type == "identifier" || type == "typed_parameter") {
+        ++total, ++required;
+      } else {
+        return;  // something new: unsure
+      }
+      TSNode nameNode = type == "identifier" ? p : (ts_node_is_null(ts_node_child_by_field_name(p, "name", 4)) ? inner : ts_node_child_by_field_name(p, "name", 4));
+      d.localNames.emplace_back(textOf(nameNode, text));
+    } else {
+      TSNode pattern = ts_node_child_by_field_name(p, "pattern", 7);
+      std::string_view patternType = ts_node_is_null(pattern) ? "" : ts_node_type(pattern);
+      if (patternType == "this") continue;  // `this: T` is not an argument
+      if (patternType == "rest_pattern") {
+        unbounded = true;
+      } else if (type == "optional_parameter" || (type == "required_parameter" && !ts_node_is_null(ts_node_child_by_field_name(p, "value", 5)))) {
+        ++total;
+      } else if (type == "required_parameter") {
+        ++total, ++required;
+      } else {
+        return;
+      }
+      if (!ts_node_is_null(pattern)) d.localNames.emplace_back(textOf(pattern, text));
+    }
+  }
+  if (total > 1000) return;
+  d.minArgs = static_cast<std::int16_t>(required);
+  d.maxArgs = unbounded || anyKeyword ? -1 : static_cast<std::int16_t>(total);
+  d.acceptsAnyKeyword = anyKeyword;
+}
+
+// A call's argument count, or -1 when a splat/spread makes it unknowable.
+std::int16_t argumentCount(TSNode call) {
+  TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+  if (ts_node_is_null(args)) return -1;
+  std::string_view argsType = ts_node_type(args);
+  if (argsType != "argument_list" && argsType != "arguments") return -1;  // e.g. a generator argument
+  int n = 0;
+  for (std::uint32_t i = 0; i < ts_node_named_child_count(args); ++i) {
+    std::string_view type = ts_node_type(ts_node_named_child(args, i));
+    if (type == "comment") continue;
+    if (type == "list_splat" || type == "dictionary_splat" || type == "spread_element" || type == "parenthesized_list_splat") return -1;
+    ++n;
+  }
+  return static_cast<std::int16_t>(n);
+}
+
+void extractTags(std::string_view lang, const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
   QueryCursorPtr cursor(ts_query_cursor_new());
   // Why a match limit: a pathological file must not make one query run away.
   ts_query_cursor_set_match_limit(cursor.get(), 4096);
@@ -252,11 +323,21 @@ void extractTags(const TSQuery* q, TSNode root, std::string_view text, FileSymbo
       d.span = spanOf(*item);
       d.nameSpan = spanOf(*name);
       d.signature = signatureOf(*item, body, text);
+      if (kind == SymbolKind::Function || kind == SymbolKind::Method || kind == SymbolKind::Constructor) callableShape(lang, *item, text, d);
       out.definitions.push_back(std::move(d));
     } else {
       ReferenceKind kind;
       if (!referenceKindFromName(role.substr(10), kind)) continue;
-      out.references.push_back(Reference{std::move(nameText), kind, spanOf(*name)});
+      Reference ref{std::move(nameText), kind, spanOf(*name)};
+      if (kind == ReferenceKind::Call) {
+        std::string_view callType = ts_node_type(*item);
+        if (callType == "call" || callType == "call_expression") {
+          ref.args = argumentCount(*item);
+          TSNode fn = ts_node_child_by_field_name(*item, "function", 8);
+          ref.bare = !ts_node_is_null(fn) && ts_node_eq(fn, *name);
+        }
+      }
+      out.references.push_back(std::move(ref));
     }
   }
   // Definitions in source order, each pointing at its innermost container.
@@ -269,10 +350,16 @@ void extractTags(const TSQuery* q, TSNode root, std::string_view text, FileSymbo
   // drop them (queries may capture assignments at any depth).
   std::vector<Definition> kept;
   kept.reserve(out.definitions.size());
-  for (const auto& d : out.definitions) {
+  auto isLocal = [&](const Definition& d) {
     const bool variable = d.kind == SymbolKind::Variable || d.kind == SymbolKind::Constant;
-    if (variable && d.parent >= 0 && isCallable(out.definitions[d.parent].kind)) continue;
-    kept.push_back(d);
+    return variable && d.parent >= 0 && isCallable(out.definitions[d.parent].kind);
+  };
+  // A dropped local still shadows what it names: its callable remembers it.
+  for (std::size_t i = 0; i < out.definitions.size(); ++i) {
+    if (isLocal(out.definitions[i])) out.definitions[out.definitions[i].parent].localNames.push_back(out.definitions[i].name);
+  }
+  for (const auto& d : out.definitions) {
+    if (!isLocal(d)) kept.push_back(d);
   }
   if (kept.size() != out.definitions.size()) {
     out.definitions = std::move(kept);
@@ -383,7 +470,7 @@ FileSymbols extractSymbols(const Language& lang, const TSTree* tree, std::string
   out.language = std::string(lang.id);
   TSNode root = ts_tree_root_node(tree);
   out.syntaxErrors = countErrors(root);
-  if (auto tags = query(lang, QueryKind::Tags); tags && *tags) extractTags(*tags, root, text, out);
+  if (auto tags = query(lang, QueryKind::Tags); tags && *tags) extractTags(lang.id, *tags, root, text, out);
   if (auto imports = query(lang, QueryKind::Imports); imports && *imports) extractImports(*imports, root, text, out);
   return out;
 }

@@ -44,12 +44,26 @@ struct Definition {
   // repo map shows. Capped at kMaxSignatureBytes.
   std::string signature;
   std::int32_t parent = -1;  // index of the enclosing definition in the same file
+  // Callables whose parameters cadre understands (Python, TypeScript):
+  // how many arguments a call may pass. minArgs < 0: unknown (decorated,
+  // another language). maxArgs < 0: no upper bound (*args, ...rest).
+  std::int16_t minArgs = -1;
+  std::int16_t maxArgs = -1;
+  bool acceptsAnyKeyword = false;   // **kwargs
+  // Names bound inside a callable (parameters, assigned locals), to see a call
+  // of a local that shadows a project function.
+  std::vector<std::string> localNames;
 };
 
 struct Reference {
   std::string name;
   ReferenceKind kind = ReferenceKind::Name;
   Span span;
+  // Calls: the number of arguments passed, or -1 when unknown (a *splat or
+  // ...spread, or not a call); `bare` when called without a receiver (`f()`,
+  // not `obj.f()`).
+  std::int16_t args = -1;
+  bool bare = false;
 };
 
 struct ImportedName {
