@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -21,6 +24,17 @@ constexpr std::uint32_t kFormat = 4;
 
 class Writer {
  public:
+  // Hands full chunks to `sink` so saving never holds the whole file in memory.
+  explicit Writer(std::ofstream* sink = nullptr) : sink_(sink) {}
+  void flush() {
+    if (sink_ && !out_.empty()) {
+      sink_->write(out_.data(), static_cast<std::streamsize>(out_.size()));
+      out_.clear();
+    }
+  }
+  void maybeFlush() {
+    if (out_.size() >= (1u << 20)) flush();
+  }
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u32(std::uint32_t v) { raw(&v, 4); }
   void u64(std::uint64_t v) { raw(&v, 8); }
@@ -41,6 +55,7 @@ class Writer {
 
  private:
   void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  std::ofstream* sink_;
   std::string out_;
 };
 
@@ -144,7 +159,7 @@ void writeFile(Writer& w, const IndexedFile& f) {
     w.str(i.module);
     w.span(i.span);
     w.span(i.moduleSpan);
-    w.u8(static_cast<std::uint8_t>((i.wildcard ? 1 : 0) | (i.reexport ? 2 : 0) | (i.system ? 4 : 0)));
+    w.u8(static_cast<std::uint8_t>((i.wildcard ? 1 : 0) | (i.reexport ? 2 : 0) | (i.system ? 4 : 0) | (i.optional ? 8 : 0)));
     w.str(i.namespaceAlias);
     w.str(i.statement);
     w.u32(static_cast<std::uint32_t>(i.names.size()));
@@ -170,7 +185,9 @@ IndexedFile readFile(Reader& r) {
   s.language = f.language;
   s.syntaxErrors = r.u32();
   s.timedOut = r.u8() != 0;
-  for (std::uint32_t n = r.count(4 + 1 + 48 + 4 + 4 + 4 + 1 + 4); n > 0 && r.ok(); --n) {
+  const std::uint32_t defs = r.count(4 + 1 + 48 + 4 + 4 + 4 + 1 + 4);
+  s.definitions.reserve(defs);
+  for (std::uint32_t n = defs; n > 0 && r.ok(); --n) {
     Definition d;
     d.name = r.str();
     d.kind = static_cast<SymbolKind>(r.u8());
@@ -185,7 +202,9 @@ IndexedFile readFile(Reader& r) {
     for (std::uint32_t k = r.count(4); k > 0 && r.ok(); --k) d.localNames.push_back(r.str());
     s.definitions.push_back(std::move(d));
   }
-  for (std::uint32_t n = r.count(4 + 1 + 24 + 4); n > 0 && r.ok(); --n) {
+  const std::uint32_t refs = r.count(4 + 1 + 24 + 4);
+  s.references.reserve(refs);
+  for (std::uint32_t n = refs; n > 0 && r.ok(); --n) {
     Reference ref;
     ref.name = r.str();
     ref.kind = static_cast<ReferenceKind>(r.u8());
@@ -204,6 +223,7 @@ IndexedFile readFile(Reader& r) {
     i.wildcard = flags & 1;
     i.reexport = flags & 2;
     i.system = flags & 4;
+    i.optional = flags & 8;
     i.namespaceAlias = r.str();
     i.statement = r.str();
     for (std::uint32_t k = r.count(4 + 4 + 24); k > 0 && r.ok(); --k) {
@@ -236,18 +256,24 @@ std::uint64_t queriesFingerprint() {
 }
 
 Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vector<IndexedFile>& files) {
-  Writer w;
-  w.data().append(kMagic, sizeof kMagic);
-  w.u64(queriesFingerprint());
-  w.u32(static_cast<std::uint32_t>(files.size()));
-  for (const auto& f : files) writeFile(w, f);
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
   const std::filesystem::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(w.data().data(), static_cast<std::streamsize>(w.data().size()));
-    if (!out.flush()) return makeError(ErrorCode::IoError, "cannot write the index cache " + tmp.string());
+    Writer w(&out);
+    w.data().append(kMagic, sizeof kMagic);
+    w.u64(queriesFingerprint());
+    w.u32(static_cast<std::uint32_t>(files.size()));
+    for (const auto& f : files) {
+      writeFile(w, f);
+      w.maybeFlush();
+    }
+    w.flush();
+    if (!out.flush()) {
+      std::filesystem::remove(tmp, ec);
+      return makeError(ErrorCode::IoError, "cannot write the index cache " + tmp.string());
+    }
   }
   std::filesystem::rename(tmp, file, ec);
   if (ec) return makeError(ErrorCode::IoError, "cannot replace the index cache " + file.string() + ": " + ec.message());
@@ -256,15 +282,34 @@ Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vect
 
 std::unordered_map<std::string, IndexedFile> loadIndexCache(const std::filesystem::path& file) {
   std::unordered_map<std::string, IndexedFile> out;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return out;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string data = buf.str();
+  // One read into a buffer of the file's size: a stream copy would hold the
+  // (hundreds of MB for /usr/include) cache twice.
+  std::string data;
+  {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+      ::close(fd);
+      return out;
+    }
+    data.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < data.size()) {
+      const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (got != data.size()) return out;
+  }
   if (data.size() < sizeof kMagic + 12 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return out;
   Reader r(std::string_view(data).substr(sizeof kMagic));
   if (r.u64() != queriesFingerprint()) return out;
-  for (std::uint32_t n = r.count(40); n > 0 && r.ok(); --n) {
+  const std::uint32_t files = r.count(40);
+  out.reserve(files);
+  for (std::uint32_t n = files; n > 0 && r.ok(); --n) {
     IndexedFile f = readFile(r);
     if (!r.ok()) break;
     std::string key = f.path;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 
 extern "C" {
 const TSLanguage* tree_sitter_python(void);
@@ -78,10 +79,18 @@ std::string_view errorName(TSQueryError e) {
   }
 }
 
+// One slot per (language, kind). Slots are created under the mutex; the
+// compile itself runs under the slot's once_flag, so compiling the C++ tags
+// query (hundreds of ms) never blocks threads that want another query.
+struct QuerySlot {
+  std::once_flag once;
+  QueryPtr query;
+  std::optional<Error> error;
+};
+
 struct QueryCache {
   std::mutex mu;
-  std::map<std::pair<std::string_view, QueryKind>, QueryPtr> compiled;
-  std::map<std::pair<std::string_view, QueryKind>, Error> failed;
+  std::map<std::pair<std::string_view, QueryKind>, std::unique_ptr<QuerySlot>> slots;
 };
 
 QueryCache& cache() {
@@ -155,25 +164,20 @@ bool isKnownCapture(QueryKind kind, std::string_view c) {
   return false;
 }
 
-Expected<const TSQuery*> query(const Language& lang, QueryKind kind) {
-  QueryCache& c = cache();
-  std::lock_guard lock(c.mu);
-  const auto key = std::make_pair(lang.id, kind);
-  if (auto it = c.compiled.find(key); it != c.compiled.end()) return static_cast<const TSQuery*>(it->second.get());
-  if (auto it = c.failed.find(key); it != c.failed.end()) return it->second;
+namespace {
 
+void compileInto(const Language& lang, QueryKind kind, QuerySlot& slot) {
   const std::string source = withInherited(lang.id, kind);
-  if (source.empty()) return static_cast<const TSQuery*>(nullptr);
+  if (source.empty()) return;
   const std::string where = "grammars/queries/" + std::string(lang.id) + "/" + std::string(fileFor(kind)) + ".scm";
   std::uint32_t offset = 0;
   TSQueryError error = TSQueryErrorNone;
   QueryPtr q(ts_query_new(lang.grammar, source.data(), static_cast<std::uint32_t>(source.size()), &offset, &error));
   if (!q) {
     std::size_t line = 1 + std::count(source.begin(), source.begin() + std::min<std::size_t>(offset, source.size()), '\n');
-    Error e = makeError(ErrorCode::InternalError, where + ": " + std::string(errorName(error)) + " at line " + std::to_string(line) +
-                                                      " (of the query with inherited parts)");
-    c.failed.emplace(key, e);
-    return e;
+    slot.error = makeError(ErrorCode::InternalError, where + ": " + std::string(errorName(error)) + " at line " + std::to_string(line) +
+                                                         " (of the query with inherited parts)");
+    return;
   }
   for (std::uint32_t i = 0; i < ts_query_capture_count(q.get()); ++i) {
     std::uint32_t len = 0;
@@ -181,14 +185,27 @@ Expected<const TSQuery*> query(const Language& lang, QueryKind kind) {
     std::string_view capture(name, len);
     if (!capture.empty() && capture.front() == '_') continue;  // private helper captures
     if (!isKnownCapture(kind, capture)) {
-      Error e = makeError(ErrorCode::InternalError, where + ": unknown capture @" + std::string(capture));
-      c.failed.emplace(key, e);
-      return e;
+      slot.error = makeError(ErrorCode::InternalError, where + ": unknown capture @" + std::string(capture));
+      return;
     }
   }
-  const TSQuery* raw = q.get();
-  c.compiled.emplace(key, std::move(q));
-  return raw;
+  slot.query = std::move(q);
+}
+
+}  // namespace
+
+Expected<const TSQuery*> query(const Language& lang, QueryKind kind) {
+  QuerySlot* slot;
+  {
+    QueryCache& c = cache();
+    std::lock_guard lock(c.mu);
+    auto& entry = c.slots[std::make_pair(lang.id, kind)];
+    if (!entry) entry = std::make_unique<QuerySlot>();
+    slot = entry.get();
+  }
+  std::call_once(slot->once, [&] { compileInto(lang, kind, *slot); });
+  if (slot->error) return *slot->error;
+  return static_cast<const TSQuery*>(slot->query.get());
 }
 
 }  // namespace cadre::analysis

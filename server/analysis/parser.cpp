@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <set>
 
 namespace cadre::analysis {
 namespace {
@@ -153,6 +154,18 @@ std::string unquote(std::string_view s) {
   return std::string(s);
 }
 
+// Whether an import statement sits where failing is handled: a Python `try`
+// body or `except` handler, or `with contextlib.suppress(ImportError)`.
+bool insideFailureHandler(TSNode node, std::string_view text) {
+  for (TSNode n = ts_node_parent(node); !ts_node_is_null(n); n = ts_node_parent(n)) {
+    std::string_view type = ts_node_type(n);
+    if (type == "try_statement" || type == "except_clause") return true;
+    if (type == "with_statement" && textOf(n, text).substr(0, 200).find("ImportError") != std::string_view::npos) return true;
+    if (type == "function_definition" || type == "class_definition" || type == "module") return false;
+  }
+  return false;
+}
+
 std::uint32_t countErrors(TSNode root) {
   if (!ts_node_has_error(root)) return 0;
   std::uint32_t errors = 0;
@@ -279,12 +292,23 @@ std::int16_t argumentCount(TSNode call) {
   return static_cast<std::int16_t>(n);
 }
 
-void extractTags(std::string_view lang, const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
+// Runs the tags query over the whole tree, or only within `range` (a whole
+// top-level node, for incremental updates; what a match captures outside it
+// is dropped).
+using ByteRange = std::pair<std::uint32_t, std::uint32_t>;
+
+// `containers`: large nodes an incremental update descended through; their
+// own definitions (a namespace, a class) are taken too, since the edit may
+// have created them.
+void extractTagsIn(std::string_view lang, const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out,
+                   const ByteRange* range, const std::vector<ByteRange>* containers = nullptr) {
   QueryCursorPtr cursor(ts_query_cursor_new());
   // Why a match limit: a pathological file must not make one query run away.
   ts_query_cursor_set_match_limit(cursor.get(), 4096);
+  if (range) ts_query_cursor_set_byte_range(cursor.get(), range->first, range->second);
   ts_query_cursor_exec(cursor.get(), q, root);
-  Predicates predicates;
+  // One per thread: its compiled regexes serve every file that thread indexes.
+  thread_local Predicates predicates;
   TSQueryMatch match;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> seenDefs;  // (start, nameStart) → index
   while (ts_query_cursor_next_match(cursor.get(), &match)) {
@@ -303,6 +327,11 @@ void extractTags(std::string_view lang, const TSQuery* q, TSNode root, std::stri
       }
     }
     if (!name || !item) continue;
+    if (range && (ts_node_start_byte(*item) < range->first || ts_node_end_byte(*item) > range->second)) {
+      const ByteRange span{ts_node_start_byte(*item), ts_node_end_byte(*item)};
+      const bool container = role.front() == 'd' && containers && std::find(containers->begin(), containers->end(), span) != containers->end();
+      if (!container) continue;
+    }
     std::string nameText(textOf(*name, text));
     if (nameText.empty()) continue;
     if (role.front() == 'd') {
@@ -368,11 +397,28 @@ void extractTags(std::string_view lang, const TSQuery* q, TSNode root, std::stri
   std::sort(out.references.begin(), out.references.end(), [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
 }
 
-void extractImports(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
+void extractTags(std::string_view lang, const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
+  extractTagsIn(lang, q, root, text, out, nullptr);
+}
+
+// Runs the imports query over the tree or within `range` (see extractTagsIn).
+// `exportSites`, when given, receives where each export name was found, so an
+// incremental update can tell which exports an edit may have changed.
+void extractImportsIn(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out,
+                      const std::pair<std::uint32_t, std::uint32_t>* range,
+                      std::vector<std::pair<std::string, std::uint32_t>>* exportSites) {
   QueryCursorPtr cursor(ts_query_cursor_new());
   ts_query_cursor_set_match_limit(cursor.get(), 4096);
+  if (range) ts_query_cursor_set_byte_range(cursor.get(), range->first, range->second);
   ts_query_cursor_exec(cursor.get(), q, root);
-  Predicates predicates;
+  auto inRange = [&](const TSNode& n) { return !range || (ts_node_start_byte(n) >= range->first && ts_node_end_byte(n) <= range->second); };
+  auto addExport = [&](std::string name, const TSNode& n) {
+    if (!inRange(n)) return;
+    if (exportSites) exportSites->emplace_back(name, ts_node_start_byte(n));
+    out.exports.push_back(std::move(name));
+  };
+  // One per thread: its compiled regexes serve every file that thread indexes.
+  thread_local Predicates predicates;
   TSQueryMatch match;
   // One Import per (statement, module): `import a, b` imports two modules.
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> byStatement;
@@ -396,16 +442,17 @@ void extractImports(const TSQuery* q, TSNode root, std::string_view text, FileSy
       else if (c == "import.namespace") ns = node;
       else if (c == "import.wildcard") wildcard = true;
       else if (c == "import.reexport") reexport = true;
-      else if (c == "export.name") out.exports.emplace_back(textOf(*node, text));
-      else if (c == "export.default") out.exports.emplace_back("default");
+      else if (c == "export.name") addExport(std::string(textOf(*node, text)), *node);
+      else if (c == "export.default") addExport("default", *node);
     }
-    if (!statement) continue;
+    if (!statement || !inRange(*statement)) continue;
     const auto key = std::make_pair(ts_node_start_byte(*statement), module ? ts_node_start_byte(*module) : 0u);
     auto it = byStatement.find(key);
     if (it == byStatement.end()) {
       Import imp;
       imp.span = spanOf(*statement);
       imp.statement = ts_node_type(*statement);
+      imp.optional = insideFailureHandler(*statement, text);
       it = byStatement.emplace(key, out.imports.size()).first;
       out.imports.push_back(std::move(imp));
     }
@@ -430,6 +477,10 @@ void extractImports(const TSQuery* q, TSNode root, std::string_view text, FileSy
   }
   std::sort(out.exports.begin(), out.exports.end());
   out.exports.erase(std::unique(out.exports.begin(), out.exports.end()), out.exports.end());
+}
+
+void extractImports(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
+  extractImportsIn(q, root, text, out, nullptr, nullptr);
 }
 
 }  // namespace
@@ -518,8 +569,106 @@ void editTree(TSTree* tree, const TreeEdit& e) {
 
 IncrementalDocument::IncrementalDocument(const Language& lang, std::string text, Parser& parser) : lang_(&lang), text_(std::move(text)) {
   tree_ = parser.parse(lang, text_);
-  symbols_ = tree_ ? extractSymbols(lang, tree_.get(), text_) : FileSymbols{std::string(lang.id), {}, {}, {}, {}, 0, true};
+  extractAll();
 }
+
+void IncrementalDocument::extractAll() {
+  exportSites_.clear();
+  if (!tree_) {
+    symbols_ = FileSymbols{std::string(lang_->id), {}, {}, {}, {}, 0, true};
+    return;
+  }
+  symbols_ = FileSymbols{};
+  symbols_.language = std::string(lang_->id);
+  TSNode root = ts_tree_root_node(tree_.get());
+  symbols_.syntaxErrors = countErrors(root);
+  if (auto tags = query(*lang_, QueryKind::Tags); tags && *tags) extractTags(lang_->id, *tags, root, text_, symbols_);
+  if (auto imports = query(*lang_, QueryKind::Imports); imports && *imports) {
+    extractImportsIn(*imports, root, text_, symbols_, nullptr, &exportSites_);
+  }
+  std::sort(symbols_.exports.begin(), symbols_.exports.end());
+  symbols_.exports.erase(std::unique(symbols_.exports.begin(), symbols_.exports.end()), symbols_.exports.end());
+}
+
+namespace {
+
+// Where a position of the old text lands after `e` (positions inside the
+// replaced range are not asked for).
+std::uint32_t shiftByte(std::uint32_t b, const TreeEdit& e) { return b - e.oldEndByte + e.newEndByte; }
+Point shiftPoint(Point p, const TreeEdit& e) {
+  if (p.row == e.oldEnd.row) return {e.newEnd.row, p.column - e.oldEnd.column + e.newEnd.column};
+  return {p.row - e.oldEnd.row + e.newEnd.row, p.column};
+}
+
+// Maps `s` across the edit: each end that lies after the replaced range moves
+// with it; false when an end lies inside it. (A span that encloses the edit,
+// a class around an edited method, keeps its start and moves its end.)
+bool shiftSpan(Span& s, const TreeEdit& e) {
+  auto inside = [&](std::uint32_t b) { return b > e.startByte && b < e.oldEndByte; };
+  if (inside(s.startByte) || inside(s.endByte)) return false;
+  if (s.startByte >= e.oldEndByte && s.startByte > e.startByte) {
+    s.startByte = shiftByte(s.startByte, e);
+    s.start = shiftPoint(s.start, e);
+  }
+  if (s.endByte >= e.oldEndByte && s.endByte > e.startByte) {
+    s.endByte = shiftByte(s.endByte, e);
+    s.end = shiftPoint(s.end, e);
+  }
+  return true;
+}
+
+bool insideRanges(const Span& s, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges) {
+  for (const auto& [a, b] : ranges) {
+    if (s.startByte >= a && s.endByte <= b) return true;
+  }
+  return false;
+}
+
+// Nodes whose text re-extraction must see whole: a definition of a callable
+// holds locals that are only recognized as locals within it.
+bool opaque(TSNode n) {
+  std::string_view type = ts_node_type(n);
+  return type.find("function") != std::string_view::npos || type.find("method") != std::string_view::npos ||
+         type.find("lambda") != std::string_view::npos || type.find("constructor") != std::string_view::npos ||
+         type.find("closure") != std::string_view::npos;
+}
+
+// Why a region size: re-querying a few KB costs well under a millisecond;
+// a class or #ifdef block spanning a whole file would cost a full extraction.
+constexpr std::uint32_t kMaxRegionBytes = 8 * 1024;
+
+// The nodes to re-query: the top-level nodes touched by `changed`, split into
+// their touched children while they are large and not opaque.
+void collectDirty(TSNode node, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& changed,
+                  std::vector<std::pair<std::uint32_t, std::uint32_t>>& dirty, std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers) {
+  for (std::uint32_t i = 0; i < ts_node_child_count(node); ++i) {
+    TSNode child = ts_node_child(node, i);
+    const std::uint32_t a = ts_node_start_byte(child), b = ts_node_end_byte(child);
+    bool touched = false;
+    for (const auto& [x, y] : changed) touched = touched || (x <= b && y >= a);
+    if (!touched) continue;
+    if (b - a > kMaxRegionBytes && !opaque(child) && ts_node_child_count(child) > 0) {
+      // A definition may be this node or its parent (`class` around its body).
+      containers.emplace_back(a, b);
+      TSNode parent = ts_node_parent(child);
+      if (!ts_node_is_null(parent)) containers.emplace_back(ts_node_start_byte(parent), ts_node_end_byte(parent));
+      collectDirty(child, changed, dirty, containers);
+      continue;
+    }
+    if (!dirty.empty() && dirty.back().second >= a) dirty.back().second = std::max(dirty.back().second, b);
+    else dirty.emplace_back(a, b);
+  }
+}
+
+bool intersects(const Span& s, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges) {
+  for (const auto& [a, b] : ranges) {
+    if (s.startByte < b && s.endByte > a) return true;
+    if (s.startByte == s.endByte && s.startByte >= a && s.startByte <= b) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit>& edits, Parser& parser) {
   text_ = std::move(newText);
@@ -527,8 +676,78 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
     for (const auto& e : edits) editTree(tree_.get(), e);
   }
   TreePtr next = parser.parse(*lang_, text_, tree_.get());
+  if (!next || !tree_ || edits.size() != 1) {
+    tree_ = std::move(next);
+    extractAll();
+    return;
+  }
+  // One edit (a keystroke): re-run the tags query only over the top-level
+  // nodes it touched, and carry the rest of the symbols across, shifted.
+  const TreeEdit& e = edits.front();
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> changed = {{e.startByte, e.newEndByte}};
+  std::uint32_t count = 0;
+  TSRange* ranges = ts_tree_get_changed_ranges(tree_.get(), next.get(), &count);
+  for (std::uint32_t i = 0; i < count; ++i) changed.emplace_back(ranges[i].start_byte, ranges[i].end_byte);
+  std::free(ranges);
   tree_ = std::move(next);
-  symbols_ = tree_ ? extractSymbols(*lang_, tree_.get(), text_) : FileSymbols{std::string(lang_->id), {}, {}, {}, {}, 0, true};
+  TSNode root = ts_tree_root_node(tree_.get());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> dirty, containers;
+  collectDirty(root, changed, dirty, containers);
+
+  FileSymbols next_symbols;
+  next_symbols.language = std::string(lang_->id);
+  next_symbols.syntaxErrors = countErrors(root);
+  // Old symbols survive unless they touch a re-queried node: those inside it
+  // are found again there, and those around it (a class around the edited
+  // method) are found again as the containers the update descended through.
+  for (auto d : symbols_.definitions) {
+    if (shiftSpan(d.span, e) && shiftSpan(d.nameSpan, e) && !intersects(d.span, dirty)) next_symbols.definitions.push_back(std::move(d));
+  }
+  for (auto r : symbols_.references) {
+    if (shiftSpan(r.span, e) && !intersects(r.span, dirty)) next_symbols.references.push_back(std::move(r));
+  }
+  if (auto tags = query(*lang_, QueryKind::Tags); tags && *tags) {
+    std::set<std::pair<std::uint32_t, std::uint32_t>> seen;  // containers are found once per range
+    for (const auto& range : dirty) {
+      FileSymbols part;
+      extractTagsIn(lang_->id, *tags, root, text_, part, &range, &containers);
+      for (auto& d : part.definitions) {
+        if (seen.insert({d.span.startByte, d.nameSpan.startByte}).second) next_symbols.definitions.push_back(std::move(d));
+      }
+      next_symbols.references.insert(next_symbols.references.end(), part.references.begin(), part.references.end());
+    }
+  }
+  std::stable_sort(next_symbols.definitions.begin(), next_symbols.definitions.end(), [](const Definition& a, const Definition& b) {
+    return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.span.endByte > b.span.endByte;
+  });
+  linkParents(next_symbols.definitions);
+  std::stable_sort(next_symbols.references.begin(), next_symbols.references.end(),
+                   [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
+  // Imports and exports the same way: kept outside the touched nodes, found
+  // again inside them.
+  for (auto imp : symbols_.imports) {
+    bool keep = shiftSpan(imp.span, e) && shiftSpan(imp.moduleSpan, e) && !insideRanges(imp.span, dirty) && !intersects(imp.moduleSpan, dirty);
+    for (auto& n : imp.names) keep = keep && shiftSpan(n.span, e);
+    if (keep) next_symbols.imports.push_back(std::move(imp));
+  }
+  std::vector<std::pair<std::string, std::uint32_t>> sites;
+  for (auto& [name, at] : exportSites_) {
+    if (at >= e.startByte && at < e.oldEndByte) continue;
+    const std::uint32_t shifted = at >= e.oldEndByte ? shiftByte(at, e) : at;
+    const Span point{shifted, shifted, {}, {}};
+    if (!intersects(point, dirty)) sites.emplace_back(name, shifted);
+  }
+  if (auto imports = query(*lang_, QueryKind::Imports); imports && *imports) {
+    for (const auto& range : dirty) extractImportsIn(*imports, root, text_, next_symbols, &range, &sites);
+  }
+  std::stable_sort(next_symbols.imports.begin(), next_symbols.imports.end(),
+                   [](const Import& a, const Import& b) { return a.span.startByte < b.span.startByte; });
+  exportSites_ = std::move(sites);
+  next_symbols.exports.clear();
+  for (const auto& [name, at] : exportSites_) next_symbols.exports.push_back(name);
+  std::sort(next_symbols.exports.begin(), next_symbols.exports.end());
+  next_symbols.exports.erase(std::unique(next_symbols.exports.begin(), next_symbols.exports.end()), next_symbols.exports.end());
+  symbols_ = std::move(next_symbols);
 }
 
 }  // namespace cadre::analysis

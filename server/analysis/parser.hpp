@@ -78,10 +78,13 @@ class IncrementalDocument {
   const Language& language() const { return *lang_; }
 
  private:
+  void extractAll();
+
   const Language* lang_;
   std::string text_;
   TreePtr tree_;
   FileSymbols symbols_;
+  std::vector<std::pair<std::string, std::uint32_t>> exportSites_;  // export name, byte where found
 };
 
 }  // namespace cadre::analysis

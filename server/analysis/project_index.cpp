@@ -146,7 +146,7 @@ void ProjectIndex::buildNameTable() {
   for (std::uint32_t i = 0; i < files_.size(); ++i) {
     byPath_.emplace(files_[i].path, i);
     const auto& defs = files_[i].symbols.definitions;
-    for (std::uint32_t d = 0; d < defs.size(); ++d) byName_[defs[d].name].emplace_back(i, d);
+    for (std::uint32_t d = 0; d < defs.size(); ++d) byName_[std::string_view(defs[d].name)].emplace_back(i, d);
   }
 }
 
@@ -157,7 +157,7 @@ const IndexedFile* ProjectIndex::file(std::string_view path) const {
 
 const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ProjectIndex::definitionsNamed(std::string_view name) const {
   static const std::vector<std::pair<std::uint32_t, std::uint32_t>> none;
-  auto it = byName_.find(std::string(name));
+  auto it = byName_.find(name);
   return it == byName_.end() ? none : it->second;
 }
 

@@ -53,6 +53,13 @@ class ProjectIndex {
  public:
   static Expected<ProjectIndex> build(const std::filesystem::path& root, const IndexOptions& options = {});
 
+  // Move-only: the name table views strings owned by files_ (a move keeps
+  // them where they are; a copy would not).
+  ProjectIndex(ProjectIndex&&) = default;
+  ProjectIndex& operator=(ProjectIndex&&) = default;
+  ProjectIndex(const ProjectIndex&) = delete;
+  ProjectIndex& operator=(const ProjectIndex&) = delete;
+
   const std::filesystem::path& root() const { return root_; }
   const std::vector<IndexedFile>& files() const { return files_; }
   const std::vector<SkippedFile>& skipped() const { return skipped_; }
@@ -64,13 +71,16 @@ class ProjectIndex {
   const std::vector<std::pair<std::uint32_t, std::uint32_t>>& definitionsNamed(std::string_view name) const;
 
  private:
+  ProjectIndex() = default;
   void buildNameTable();
 
   std::filesystem::path root_;
   std::vector<IndexedFile> files_;
   std::vector<SkippedFile> skipped_;
   std::unordered_map<std::string, std::uint32_t> byPath_;
-  std::unordered_map<std::string, std::vector<std::pair<std::uint32_t, std::uint32_t>>> byName_;
+  // Keys view the names inside files_ (never resized after build), so names
+  // are not copied a second time.
+  std::unordered_map<std::string_view, std::vector<std::pair<std::uint32_t, std::uint32_t>>> byName_;
   IndexStats stats_;
   bool truncated_ = false;
 };

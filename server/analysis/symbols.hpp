@@ -82,6 +82,9 @@ struct Import {
   std::string namespaceAlias;  // `import * as ns`, `import m as ns`
   std::string statement;       // the statement's node type: "mod_item", "preproc_include", ...
   bool system = false;         // C/C++ `#include <...>`
+  // Inside a `try:` / `except ...:` block or `with suppress(ImportError)`:
+  // the code plans for the import to fail (a C speedup, a backport).
+  bool optional = false;
 };
 
 struct FileSymbols {
