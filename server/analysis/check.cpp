@@ -32,9 +32,10 @@ bool pythonUnsure(const IndexedFile& target) {
     if (d.parent < 0 && d.name == "__getattr__") return true;
   }
   // A module that writes its own namespace (`globals().update(...)`,
-  // `globals()[name] = ...`) defines names no query can see.
+  // `globals()[name] = ...`, `setattr(sys.modules[__name__], ...)`) defines
+  // names no query can see.
   for (const auto& r : target.symbols.references) {
-    if (r.name == "globals" && r.kind == ReferenceKind::Call) return true;
+    if ((r.name == "globals" || r.name == "setattr") && r.kind == ReferenceKind::Call) return true;
   }
   return false;
 }
@@ -85,14 +86,15 @@ bool scriptExports(const IndexedFile& target, const std::string& name) {
 
 }  // namespace
 
-std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& resolver, const std::string& path, const FileSymbols& symbols) {
+std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& resolver, const std::string& path, const FileSymbols& symbols,
+                                  const std::string* text) {
   std::vector<Diagnostic> out;
   const IndexedFile* self = index.file(path);
   IndexedFile from;
   from.path = path;
   from.language = symbols.language.empty() && self ? self->language : symbols.language;
   for (const auto& imp : symbols.imports) {
-    Resolution r = resolver.resolve(from, imp, symbols);
+    Resolution r = resolver.resolve(from, imp, symbols, text);
     if (r.kind == Resolution::Kind::Unresolved) {
       // Java's module is the package; the import names a class in it.
       const std::string shown = from.language == "java" && !imp.wildcard && !imp.names.empty() ? imp.module + "." + imp.names.front().name : imp.module;
@@ -111,11 +113,14 @@ std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& res
                         [&](const Definition& d) { return d.name == n.name; })) {
           continue;
         }
-        // `from pkg import sub` also imports the submodule pkg/sub.py or pkg/sub/.
+        // `from pkg import sub` also imports the submodule pkg/sub.py or pkg/sub/
+        // (or a compiled pkg/sub.*.so).
         if (isPackageInit(target->path)) {
           const std::string sub = join(dirOf(target->path), n.name);
-          if (resolver.exists(sub + ".py") || resolver.exists(sub + ".pyi") || resolver.isDirectory(sub)) continue;
+          if (resolver.exists(sub + ".py") || resolver.exists(sub + ".pyi") || resolver.isDirectory(sub) || resolver.pythonExtensionModule(sub)) continue;
         }
+        // `try: from m import new_name / except ImportError: ...`: allowed to fail.
+        if (resolver.pythonOptionalImport(path, imp, text)) continue;
         out.push_back({path, n.span, Diagnostic::Severity::Error, "unknown-import-name",
                        "`" + n.name + "` is not defined in " + target->path,
                        {{target->path, Span{}, "the module `" + imp.module + "` resolves here"}}});

@@ -28,9 +28,12 @@ struct Diagnostic {
   std::vector<RelatedLocation> related;
 };
 
-// `symbols` may be fresher than the index (an open, edited document).
+// `symbols` may be fresher than the index (an open, edited document); pass
+// `text`, the text they came from, then: a few checks look at the source
+// around an import (`#ifdef`, `try:`, `#[path]`), and read the file on disk
+// when it is null.
 std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& resolver, const std::string& path,
-                                  const FileSymbols& symbols);
+                                  const FileSymbols& symbols, const std::string* text = nullptr);
 std::vector<Diagnostic> checkProject(const ProjectIndex& index);
 
 }  // namespace cadre::analysis

@@ -57,12 +57,12 @@ bool sameLanguageFamily(const std::string& a, const std::string& b) { return a =
 }  // namespace
 
 std::vector<FixedDiagnostic> diagnoseWithFixes(const ProjectIndex& index, const Resolver& resolver, const std::string& path,
-                                               const FileSymbols& symbols) {
+                                               const FileSymbols& symbols, const std::string* text) {
   std::vector<FixedDiagnostic> out;
   IndexedFile from;
   from.path = path;
   from.language = symbols.language;
-  for (auto& d : checkFile(index, resolver, path, symbols)) {
+  for (auto& d : checkFile(index, resolver, path, symbols, text)) {
     FixedDiagnostic fd{d, {}};
     // The import statement the diagnostic points into.
     const Import* imp = nullptr;

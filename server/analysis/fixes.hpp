@@ -25,6 +25,6 @@ struct FixedDiagnostic {
 
 // The file's diagnostics, each with the fixes cadre can offer for it.
 std::vector<FixedDiagnostic> diagnoseWithFixes(const ProjectIndex& index, const Resolver& resolver, const std::string& path,
-                                               const FileSymbols& symbols);
+                                               const FileSymbols& symbols, const std::string* text = nullptr);
 
 }  // namespace cadre::analysis

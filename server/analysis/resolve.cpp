@@ -2,6 +2,7 @@
 #include "server/analysis/resolve.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <fstream>
 #include <sstream>
@@ -319,6 +320,14 @@ Resolver::Resolver(const ProjectIndex& index) : index_(index) {
   loadCompileCommands();
   loadGoModules();
   buildRustModuleTree();
+  for (const auto& f : index.files()) {
+    if (f.language != "java") continue;
+    javaFilesByName_.emplace(baseName(f.path), f.path);
+    for (std::string d = dirOf(f.path); !d.empty(); d = dirOf(d)) {
+      if (!javaDirs_.insert(d).second) break;
+      javaDirsByName_.emplace(baseName(d), d);
+    }
+  }
 }
 
 bool Resolver::exists(const std::string& path) const {
@@ -377,20 +386,20 @@ bool Resolver::pythonBinds(const IndexedFile& target, const std::string& name) {
 
 Resolution Resolver::resolve(const IndexedFile& from, const Import& imp) const { return resolve(from, imp, from.symbols); }
 
-Resolution Resolver::resolve(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const {
+Resolution Resolver::resolve(const IndexedFile& from, const Import& imp, const FileSymbols& symbols, const std::string* text) const {
   if (imp.module.empty()) return unknown();
   const std::string& lang = from.language;
-  if (lang == "python") return resolvePython(from, imp);
+  if (lang == "python") return resolvePython(from, imp, text);
   if (lang == "javascript" || lang == "typescript" || lang == "tsx") return resolveScript(from, imp);
-  if (lang == "c" || lang == "cpp") return resolveInclude(from, imp);
+  if (lang == "c" || lang == "cpp") return resolveInclude(from, imp, text);
   if (lang == "go") return resolveGo(from, imp);
-  if (lang == "rust") return resolveRust(from, imp, symbols);
+  if (lang == "rust") return resolveRust(from, imp, symbols, text);
   if (lang == "java") return resolveJava(imp);
   if (lang == "lua") return resolveLua(imp);
   return unknown();
 }
 
-Resolution Resolver::resolvePython(const IndexedFile& from, const Import& imp) const {
+Resolution Resolver::resolvePython(const IndexedFile& from, const Import& imp, const std::string* text) const {
   const std::string& m = imp.module;
   if (m[0] == '.') {
     std::size_t dots = m.find_first_not_of('.');
@@ -409,24 +418,78 @@ Resolution Resolver::resolvePython(const IndexedFile& from, const Import& imp) c
       if (index_.file(c)) return project(c);
     }
     if (isDirectory(base)) return project({});
+    // `from .six.moves import x`: a module on the way binds the next name.
+    std::string at = dir;
+    const std::string rest = m.substr(dots);
+    for (std::size_t i = 0, dot; (dot = rest.find('.', i)) != std::string::npos; i = dot + 1) {
+      at = join(at, rest.substr(i, dot - i));
+      const std::string next = rest.substr(dot + 1, rest.find('.', dot + 1) - dot - 1);
+      for (const auto& c : {at + ".py", at + ".pyi", at + "/__init__.py"}) {
+        if (const IndexedFile* f = index_.file(c); f && (pythonBinds(*f, next) || pythonExtendsPath(*f))) return unknown();
+      }
+    }
+    if (pythonMissIsUnsure(from, imp, {base}, text)) return unknown();
     return unresolved("no module " + base + ".py or package " + base + "/ next to " + from.path);
   }
   const std::string first = m.substr(0, m.find('.'));
   if (!pythonTopLevel_.count(first)) return external();
   const std::string found = pythonModule(m);
   if (found.empty()) {
-    // `import os.path`: os is a plain module that binds `path` and registers
-    // it as a submodule at run time (sys.modules). Stay silent there.
     for (std::size_t dot = m.find('.'); dot != std::string::npos; dot = m.find('.', dot + 1)) {
       const std::string prefix = pythonModule(m.substr(0, dot));
-      if (prefix.empty() || prefix.back() == '/' || prefix.find("__init__.py") != std::string::npos) continue;
+      if (prefix.empty()) continue;
+      // A namespace package (no __init__.py, or one that extends its
+      // __path__): other distributions add to it.
+      if (prefix.back() == '/') return unknown();
+      const IndexedFile* f = index_.file(prefix);
+      if (!f) continue;
+      if (endsWith(prefix, "/__init__.py") && pythonExtendsPath(*f)) return unknown();
+      // `import os.path`: os binds `path` and registers it as a submodule at
+      // run time (sys.modules); six's package does the same for six.moves.
       const std::string next = m.substr(dot + 1, m.find('.', dot + 1) - dot - 1);
-      if (const IndexedFile* f = index_.file(prefix); f && pythonBinds(*f, next)) return unknown();
+      if (pythonBinds(*f, next)) return unknown();
     }
+    std::vector<std::string> bases;
+    for (const auto& r : pythonRoots_) bases.push_back(join(r, dotsToSlashes(m)));
+    if (pythonMissIsUnsure(from, imp, bases, text)) return unknown();
     return unresolved("`" + first + "` is a module of this project, but it has no " + dotsToSlashes(m) + ".py or " + dotsToSlashes(m) + "/");
   }
   if (found.back() == '/') return project({});
   return project(found);
+}
+
+bool Resolver::pythonExtendsPath(const IndexedFile& init) {
+  for (const auto& r : init.symbols.references) {
+    if (r.name == "extend_path" || r.name == "declare_namespace") return true;
+  }
+  return false;
+}
+
+bool Resolver::pythonMissIsUnsure(const IndexedFile& from, const Import& imp, const std::vector<std::string>& bases,
+                                  const std::string* text) const {
+  // A compiled extension module: x.cpython-311-x86_64-linux-gnu.so, x.pyd.
+  for (const auto& base : bases) {
+    if (pythonExtensionModule(base)) return true;
+  }
+  return pythonOptionalImport(from.path, imp, text);
+}
+
+bool Resolver::pythonExtensionModule(const std::string& base) const {
+  const std::string name = baseName(base) + ".";
+  std::error_code ec;
+  for (fs::directory_iterator it(index_.root() / dirOf(base), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string entry = it->path().filename().string();
+    if (startsWith(entry, name) && (endsWith(entry, ".so") || endsWith(entry, ".pyd"))) return true;
+  }
+  return false;
+}
+
+bool Resolver::pythonOptionalImport(const std::string&, const Import& imp, const std::string*) const {
+  // An optional import: in a `try:` (or its `except ImportError:` fallback),
+  // or under `with suppress(ImportError):`. Failing there is planned for (a
+  // C speedup, a backport, a module a trimmed distribution leaves out). The
+  // extractor marks it from the syntax tree, so it holds for unsaved text too.
+  return imp.optional;
 }
 
 // --- JavaScript / TypeScript ---------------------------------------------
@@ -495,21 +558,30 @@ void Resolver::loadTsConfig() {
   });
 }
 
-Resolver::ScriptTarget Resolver::scriptFile(const std::string& base, bool followPackageJson) const {
+Resolver::ScriptTarget Resolver::scriptFile(const std::string& base, bool fromTypeScript, bool followPackageJson) const {
+  // TypeScript's ESM convention: `./x.js` names the source `x.ts` (or its
+  // declarations, `x.d.ts`); TypeScript looks there before at x.js itself.
+  static const std::pair<const char*, std::vector<const char*>> swaps[] = {
+      {".js", {".ts", ".tsx", ".d.ts"}}, {".jsx", {".tsx", ".d.ts"}}, {".mjs", {".mts", ".d.mts"}}, {".cjs", {".cts", ".d.cts"}}};
+  auto swapped = [&]() -> std::string {
+    for (const auto& [js, tss] : swaps) {
+      if (!endsWith(base, js)) continue;
+      const std::string stem = base.substr(0, base.size() - std::string_view(js).size());
+      for (const char* ts : tss) {
+        if (exists(stem + ts)) return stem + ts;
+      }
+    }
+    return {};
+  };
+  if (fromTypeScript) {
+    if (auto hit = swapped(); !hit.empty()) return {hit};
+  }
   if (exists(base)) return {base};
   for (const char* e : kScriptExts) {
     if (exists(base + e)) return {base + e};
   }
-  // TypeScript's ESM convention: `./x.js` names the source `x.ts` (or its
-  // declarations, `x.d.ts`).
-  static const std::pair<const char*, std::vector<const char*>> swaps[] = {
-      {".js", {".ts", ".tsx", ".d.ts"}}, {".jsx", {".tsx", ".d.ts"}}, {".mjs", {".mts", ".d.mts"}}, {".cjs", {".cts", ".d.cts"}}};
-  for (const auto& [js, tss] : swaps) {
-    if (!endsWith(base, js)) continue;
-    const std::string stem = base.substr(0, base.size() - std::string_view(js).size());
-    for (const char* ts : tss) {
-      if (exists(stem + ts)) return {stem + ts};
-    }
+  if (!fromTypeScript) {
+    if (auto hit = swapped(); !hit.empty()) return {hit};
   }
   if (!isDirOnDisk(base)) return {};
   // A directory: its package.json entry point, else its index file.
@@ -519,7 +591,7 @@ Resolver::ScriptTarget Resolver::scriptFile(const std::string& base, bool follow
     for (const auto& entry : entries) {
       std::string target;
       if (!foldPath(join(base, entry), target) || target == base) continue;
-      if (auto hit = scriptFile(target, false); !hit.file.empty()) return hit;
+      if (auto hit = scriptFile(target, fromTypeScript, false); !hit.file.empty()) return hit;
     }
     // The entry point is a build product that does not exist yet.
     if (!entries.empty()) return {{}, true};
@@ -547,16 +619,14 @@ bool Resolver::scriptMissIsUnsure(const std::string& base) const {
     }
     i = j + 1;
   }
-  // A sibling with the same name and an extension cadre does not try (.vue,
-  // .svelte, .css, ...): a bundler's resolve.extensions finds it.
+  // A sibling named like it with more after a dot (x.vue, x.svelte, x.css,
+  // React Native's x.ios.ts and x.native.js): a bundler's resolve.extensions
+  // or platform suffixes find it.
   std::error_code ec;
   const fs::path dir = index_.root() / dirOf(base);
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string entry = it->path().filename().string();
-    if (entry.size() > name.size() + 1 && startsWith(entry, name) && entry[name.size()] == '.' &&
-        entry.find('.', name.size() + 1) == std::string::npos) {
-      return true;
-    }
+    if (entry.size() > name.size() + 1 && startsWith(entry, name) && entry[name.size()] == '.') return true;
   }
   return false;
 }
@@ -577,13 +647,14 @@ bool Resolver::nodeModulesHas(const std::string& fromDir, const std::string& spe
 
 Resolution Resolver::resolveScript(const IndexedFile& from, const Import& imp) const {
   std::string s = imp.module;
+  const bool fromTypeScript = from.language != "javascript";
   if (s == "." || s == ".." || startsWith(s, "./") || startsWith(s, "../")) {
     // Bundler queries and loaders' suffixes: `./worker.js?worker`, `./a.svg?raw`.
     if (auto q = s.find('?'); q != std::string::npos) s.erase(q);
     std::string base;
     // Above the root: outside what cadre was asked to look at.
     if (!foldPath(join(dirOf(from.path), s), base)) return unknown();
-    const ScriptTarget hit = scriptFile(base);
+    const ScriptTarget hit = scriptFile(base, fromTypeScript);
     if (!hit.file.empty()) return project(hit.file);
     if (hit.unsure || scriptMissIsUnsure(base)) return unknown();
     return unresolved("no file " + (base.empty() ? std::string(".") : base) + " (with .ts, .tsx, .d.ts, .js, ... or /index.*)");
@@ -603,11 +674,13 @@ Resolution Resolver::resolveScript(const IndexedFile& from, const Import& imp) c
     for (std::string t : targets) {
       if (auto st = t.find('*'); st != std::string::npos) t.replace(st, 1, captured);
       std::string base;
-      if (!foldPath(join(tsPathsBase_, t), base)) {
+      // `${configDir}` (TypeScript 5.5), a target above the root or in
+      // node_modules (installed, or not yet): not cadre's to judge.
+      if (t.find("${") != std::string::npos || t.find("node_modules") != std::string::npos || !foldPath(join(tsPathsBase_, t), base)) {
         unsure = true;
         continue;
       }
-      const ScriptTarget hit = scriptFile(base);
+      const ScriptTarget hit = scriptFile(base, fromTypeScript);
       if (!hit.file.empty()) return project(hit.file);
       unsure = unsure || hit.unsure || scriptMissIsUnsure(base);
     }
@@ -622,7 +695,7 @@ Resolution Resolver::resolveScript(const IndexedFile& from, const Import& imp) c
   if (tsHasBaseUrl_) {
     std::string base;
     if (foldPath(join(tsBaseUrl_, s), base)) {
-      if (const ScriptTarget hit = scriptFile(base); !hit.file.empty()) return project(hit.file);
+      if (const ScriptTarget hit = scriptFile(base, fromTypeScript); !hit.file.empty()) return project(hit.file);
     }
   }
   return external();
@@ -662,9 +735,16 @@ void Resolver::loadCompileCommands() {
       } else if (entry.contains("command") && entry["command"].is_string()) {
         args = splitCommand(entry["command"].get<std::string>());
       }
+      // MSVC-style drivers also take /I.
+      const std::string driver = args.empty() ? std::string() : fs::path(args[0]).stem().string();
+      const bool msvc = driver == "cl" || driver == "clang-cl";
+      bool incomplete = false;
       for (std::size_t k = 0; k < args.size(); ++k) {
+        // A response file holds flags cadre does not read.
+        if (k > 0 && !args[k].empty() && args[k][0] == '@') incomplete = true;
         std::string dir;
-        for (const char* flag : {"-I", "-iquote", "-isystem", "-idirafter", "--include-directory"}) {
+        for (const char* flag : {"-I", "-iquote", "-isystem", "-idirafter", "--include-directory", "/I"}) {
+          if (flag[0] == '/' && !msvc) continue;
           const std::string f = flag;
           if (args[k] == f && k + 1 < args.size()) dir = args[k + 1];
           else if (args[k].compare(0, f.size(), f) == 0 && args[k].size() > f.size()) dir = args[k].substr(args[k][f.size()] == '=' ? f.size() + 1 : f.size());
@@ -675,11 +755,18 @@ void Resolver::loadCompileCommands() {
         std::string rel;
         if (relative(p, rel)) dirs.insert(rel);
         else outside.insert(p.lexically_normal().string());
+        // An include directory the build has not made yet (generated headers).
+        std::error_code e;
+        if (!fs::is_directory(p, e)) incomplete = true;
       }
       if (entry.contains("file") && entry["file"].is_string()) {
         fs::path file = entry["file"].get<std::string>();
         if (file.is_relative()) file = directory / file;
-        if (std::string rel; relative(file, rel) && !rel.empty()) compiled_.insert(rel);
+        // Compiled twice (two configurations): one complete entry is enough.
+        if (std::string rel; relative(file, rel) && !rel.empty()) {
+          auto [it, added] = compiled_.emplace(rel, incomplete);
+          if (!added) it->second = it->second && incomplete;
+        }
       }
     }
     includeDirs_.assign(dirs.begin(), dirs.end());
@@ -689,14 +776,21 @@ void Resolver::loadCompileCommands() {
   if (!knowsIncludeDirs_) return;
   // Headers take the include path of the files that include them: walk the
   // includes out from the compiled files.
-  std::deque<std::string> queue(compiled_.begin(), compiled_.end());
-  while (!queue.empty()) {
-    const IndexedFile* f = index_.file(queue.front());
-    queue.pop_front();
-    if (!f || (f->language != "c" && f->language != "cpp")) continue;
-    for (const auto& imp : f->symbols.imports) {
-      const std::string hit = findInclude(f->path, imp);
-      if (!hit.empty() && index_.file(hit) && compiled_.insert(hit).second) queue.push_back(hit);
+  // A header is checked with the include path of a complete file that
+  // reaches it; reached only from incomplete ones, it is incomplete too.
+  for (const bool fromComplete : {true, false}) {
+    std::deque<std::string> queue;
+    for (const auto& [file, incomplete] : compiled_) {
+      if (incomplete != fromComplete) queue.push_back(file);
+    }
+    while (!queue.empty()) {
+      const IndexedFile* f = index_.file(queue.front());
+      queue.pop_front();
+      if (!f || (f->language != "c" && f->language != "cpp")) continue;
+      for (const auto& imp : f->symbols.imports) {
+        const std::string hit = findInclude(f->path, imp);
+        if (!hit.empty() && index_.file(hit) && compiled_.emplace(hit, !fromComplete).second) queue.push_back(hit);
+      }
     }
   }
 }
@@ -720,20 +814,24 @@ bool Resolver::foundOutsideProject(const std::string& header) const {
   return false;
 }
 
-Resolution Resolver::resolveInclude(const IndexedFile& from, const Import& imp) const {
+Resolution Resolver::resolveInclude(const IndexedFile& from, const Import& imp, const std::string* given) const {
   if (auto hit = findInclude(from.path, imp); !hit.empty()) return project(hit);
   // Without compile_commands.json the include path is unknown: a header that
   // is not found may well be generated or installed; say nothing. The same
   // for a file it does not compile (nor reach): a test snippet, another
   // platform's source.
   if (imp.system || !knowsIncludeDirs_) return external();
-  if (!compiled_.count(from.path)) return unknown();
+  const auto compiled = compiled_.find(from.path);
+  if (compiled == compiled_.end()) return unknown();
   // A quoted include falls back to the system's directories.
   if (foundOutsideProject(imp.module)) return external();
-  const std::string text = readProjectFile(from.path);
+  // The build has not run (the header may be generated into a directory
+  // that does not exist yet), or the flags are in a response file.
+  if (compiled->second) return unknown();
+  const std::string text = given ? *given : readProjectFile(from.path);
   const Span& at = imp.moduleSpan;
   if (at.startByte + 1 + imp.module.size() > text.size() || text.compare(at.startByte + 1, imp.module.size(), imp.module) != 0) {
-    return unknown();  // the file on disk is not what was indexed
+    return unknown();  // not the text the import came from: whether it is conditional is unknown
   }
   if (insidePreprocessorConditional(text, at.startByte)) return unknown();
   return unresolved("no " + imp.module + " next to " + from.path + ", at the root, or in the include directories of compile_commands.json");
@@ -743,9 +841,10 @@ Resolution Resolver::resolveInclude(const IndexedFile& from, const Import& imp) 
 
 void Resolver::loadGoModules() {
   std::vector<std::string> candidates = {""};
-  bool anyGo = false;
-  for (const auto& f : index_.files()) anyGo = anyGo || f.language == "go";
-  if (!anyGo) return;
+  for (const auto& f : index_.files()) {
+    if (f.language == "go") goPackageDirs_.insert(dirOf(f.path));
+  }
+  if (goPackageDirs_.empty()) return;
   candidates.insert(candidates.end(), dirs_.begin(), dirs_.end());
   for (const auto& dir : candidates) {
     const fs::path mod = index_.root() / join(dir, "go.mod");
@@ -788,9 +887,7 @@ Resolution Resolver::resolveGo(const IndexedFile& from, const Import& imp) const
   if (m == *modPath) return project({});
   if (m.compare(0, modPath->size() + 1, *modPath + "/") != 0) return external();
   const std::string dir = join(*modDir, m.substr(modPath->size() + 1));
-  for (const auto& f : index_.files()) {
-    if (f.language == "go" && dirOf(f.path) == dir) return project({});
-  }
+  if (goPackageDirs_.count(dir)) return project({});
   std::error_code ec;
   for (fs::directory_iterator it(index_.root() / dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().extension() == ".go") return project({});
@@ -875,7 +972,7 @@ void Resolver::buildRustModuleTree() {
   }
 }
 
-Resolution Resolver::resolveRust(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const {
+Resolution Resolver::resolveRust(const IndexedFile& from, const Import& imp, const FileSymbols& symbols, const std::string* given) const {
   if (imp.statement != "mod_item") return unknown();  // `use` paths: not resolved yet
   // A file outside every crate's module tree is not compiled (a snippet, a
   // fixture): where its children would live is unknown.
@@ -892,9 +989,9 @@ Resolution Resolver::resolveRust(const IndexedFile& from, const Import& imp, con
   for (const auto& d : symbols.definitions) {
     if (d.kind == SymbolKind::Module && d.span.startByte < imp.span.startByte && imp.span.endByte <= d.span.endByte) return unknown();
   }
-  const std::string text = readProjectFile(from.path);
+  const std::string text = given ? *given : readProjectFile(from.path);
   if (imp.moduleSpan.startByte + imp.module.size() > text.size() || text.compare(imp.moduleSpan.startByte, imp.module.size(), imp.module) != 0) {
-    return unknown();  // the file on disk is not what was indexed
+    return unknown();  // not the text the import came from: whether it has a #[path] is unknown
   }
   if (rustModHasPathAttribute(text, imp.span.startByte)) return unknown();
   std::string needs;
@@ -930,15 +1027,19 @@ bool Resolver::javaSourceOnDisk(const std::string& pkg, const std::string& name)
 
 Resolution Resolver::resolveJava(const Import& imp) const {
   const std::string pkg = dotsToSlashes(imp.module);
+  // Source roots are unknown (src/main/java/, module directories...): a
+  // package is any directory path that ends with it.
   auto inProject = [&](const std::string& rel) {
-    for (const auto& d : dirs_) {
-      if (d == rel || endsWith(d, "/" + rel)) return true;
+    auto [lo, hi] = javaDirsByName_.equal_range(baseName(rel));
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second == rel || endsWith(it->second, "/" + rel)) return true;
     }
     return false;
   };
   auto projectFile = [&](const std::string& rel) -> std::string {
-    for (const auto& f : index_.files()) {
-      if (f.path == rel || endsWith(f.path, "/" + rel)) return f.path;
+    auto [lo, hi] = javaFilesByName_.equal_range(baseName(rel));
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second == rel || endsWith(it->second, "/" + rel)) return it->second;
     }
     return {};
   };

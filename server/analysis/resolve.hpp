@@ -39,7 +39,11 @@ class Resolver {
   Resolution resolve(const IndexedFile& from, const Import& import) const;
   // `symbols` are the importing file's, when fresher than the index's (an
   // open, edited document); `from` then only needs its path and language.
-  Resolution resolve(const IndexedFile& from, const Import& import, const FileSymbols& symbols) const;
+  // `text` is the text they were extracted from; when null, the file on
+  // disk is read where the text matters (a C include inside `#ifdef`, a
+  // Rust `#[path]` attribute, a Python import inside `try:`).
+  Resolution resolve(const IndexedFile& from, const Import& import, const FileSymbols& symbols,
+                     const std::string* text = nullptr) const;
 
   // Python: the module file for a dotted path under the source roots
   // (`a.b` → a/b.py or a/b/__init__.py), or "" when there is none.
@@ -49,6 +53,11 @@ class Resolver {
   // Whether Python module `target` binds `name` at module level (defines,
   // assigns or imports it; the implicit module dunders count too).
   static bool pythonBinds(const IndexedFile& target, const std::string& name);
+  // Python: whether `imp` sits in a `try:` or an `except` block (an import
+  // that is allowed to fail) of `text` (null: the file at `path` on disk).
+  bool pythonOptionalImport(const std::string& path, const Import& imp, const std::string* text = nullptr) const;
+  // Python: a compiled extension module for `base` (dir/name) on disk.
+  bool pythonExtensionModule(const std::string& base) const;
   bool exists(const std::string& path) const;
 
  private:
@@ -63,11 +72,13 @@ class Resolver {
     std::vector<std::string> targets;
   };
 
-  Resolution resolvePython(const IndexedFile& from, const Import& imp) const;
+  Resolution resolvePython(const IndexedFile& from, const Import& imp, const std::string* text) const;
+  static bool pythonExtendsPath(const IndexedFile& init);
+  bool pythonMissIsUnsure(const IndexedFile& from, const Import& imp, const std::vector<std::string>& bases, const std::string* text) const;
   Resolution resolveScript(const IndexedFile& from, const Import& imp) const;
-  Resolution resolveInclude(const IndexedFile& from, const Import& imp) const;
+  Resolution resolveInclude(const IndexedFile& from, const Import& imp, const std::string* text) const;
   Resolution resolveGo(const IndexedFile& from, const Import& imp) const;
-  Resolution resolveRust(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const;
+  Resolution resolveRust(const IndexedFile& from, const Import& imp, const FileSymbols& symbols, const std::string* text) const;
   Resolution resolveJava(const Import& imp) const;
   Resolution resolveLua(const Import& imp) const;
   std::string firstExisting(const std::vector<std::string>& candidates) const;
@@ -75,7 +86,7 @@ class Resolver {
   std::string readProjectFile(const std::string& path) const;
 
   void loadTsConfig();
-  ScriptTarget scriptFile(const std::string& base, bool followPackageJson = true) const;
+  ScriptTarget scriptFile(const std::string& base, bool fromTypeScript, bool followPackageJson = true) const;
   bool scriptMissIsUnsure(const std::string& base) const;
   bool nodeModulesHas(const std::string& fromDir, const std::string& specifier) const;
 
@@ -102,10 +113,17 @@ class Resolver {
   std::vector<std::string> outsideIncludeDirs_; // absolute, outside the root
   bool knowsIncludeDirs_ = false;               // compile_commands.json was found
   // Files compile_commands.json compiles, and the headers they reach: the
-  // files whose include path it tells.
-  std::unordered_set<std::string> compiled_;
+  // files whose include path it tells. True when that path is incomplete: an
+  // include directory the build has not made yet, flags in an @file.
+  std::unordered_map<std::string, bool> compiled_;
 
   std::map<std::string, std::string> goModules_;  // go.mod directory → module path
+  std::unordered_set<std::string> goPackageDirs_;  // directories holding .go files
+
+  // Java: indexed .java files and their directories, by last path segment.
+  std::unordered_multimap<std::string, std::string> javaFilesByName_;
+  std::unordered_multimap<std::string, std::string> javaDirsByName_;
+  std::unordered_set<std::string> javaDirs_;
 
   // Files of a Rust module tree: whether each is (also) a crate root, whose
   // `mod` children sit beside it, and (also) a child module, whose children

@@ -71,7 +71,7 @@ void LspSession::publishDiagnostics(const std::string& uri) {
   const auto enc = documents_.encoding();
   const workspace::LineIndex lines(doc->text());
   json diagnostics = json::array();
-  for (const auto& d : project_.check(*path, doc->symbols())) {
+  for (const auto& d : project_.check(*path, doc->symbols(), &doc->text())) {
     json related = json::array();
     for (const auto& r : d.related) {
       related.push_back({{"location", {{"uri", pathToUri(r.path)}, {"range", lspRange(nullptr, r.span, enc)}}}, {"message", r.message}});
@@ -105,7 +105,7 @@ void LspSession::onCodeAction(const lsp::CodeActionParams& p, protocol::Callback
   const auto enc = documents_.encoding();
   const workspace::LineIndex lines(*text);
   json actions = json::array();
-  for (const auto& fd : project_.fixes(*path, symbols)) {
+  for (const auto& fd : project_.fixes(*path, symbols, &*text)) {
     const json range = lspRange(&lines, fd.diagnostic.span, enc);
     // Only diagnostics that touch the requested range.
     const auto& s = range["start"];

@@ -79,10 +79,11 @@ std::pair<std::shared_ptr<const Project::Root>, std::string> Project::rootOf(con
   return {nullptr, {}};
 }
 
-std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const {
+std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                                 const std::string* text) const {
   auto [root, rel] = rootOf(file);
   if (!root) return {};
-  auto diagnostics = analysis::checkFile(*root->index, *root->resolver, rel, symbols);
+  auto diagnostics = analysis::checkFile(*root->index, *root->resolver, rel, symbols, text);
   for (auto& d : diagnostics) {
     d.path = (root->index->root() / d.path).string();
     for (auto& r : d.related) r.path = (root->index->root() / r.path).string();
@@ -90,10 +91,11 @@ std::vector<analysis::Diagnostic> Project::check(const std::filesystem::path& fi
   return diagnostics;
 }
 
-std::vector<analysis::FixedDiagnostic> Project::fixes(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const {
+std::vector<analysis::FixedDiagnostic> Project::fixes(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                                      const std::string* text) const {
   auto [root, rel] = rootOf(file);
   if (!root) return {};
-  auto out = analysis::diagnoseWithFixes(*root->index, *root->resolver, rel, symbols);
+  auto out = analysis::diagnoseWithFixes(*root->index, *root->resolver, rel, symbols, text);
   for (auto& fd : out) {
     fd.diagnostic.path = (root->index->root() / fd.diagnostic.path).string();
     for (auto& fix : fd.fixes) {

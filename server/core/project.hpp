@@ -49,10 +49,14 @@ class Project {
   // Consistency diagnostics for one file whose current symbols are given (an
   // open document may be ahead of the index). Paths in the result are
   // absolute. Empty until the index is ready, or when no root holds the file.
-  std::vector<analysis::Diagnostic> check(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const;
+  // `text` is the file's current text when the caller has it (an open
+  // document); checks that look at source read it instead of the disk.
+  std::vector<analysis::Diagnostic> check(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                          const std::string* text = nullptr) const;
 
   // Diagnostics with their quick fixes (paths absolute).
-  std::vector<analysis::FixedDiagnostic> fixes(const std::filesystem::path& file, const analysis::FileSymbols& symbols) const;
+  std::vector<analysis::FixedDiagnostic> fixes(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
+                                               const std::string* text = nullptr) const;
 
   // Cross-file rename of the identifier `name` used in `file` (whose current
   // symbols are given). Edit paths are absolute.

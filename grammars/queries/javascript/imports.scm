@@ -76,6 +76,10 @@
 ; Exports of the module itself (top level): `export function f`, `export class C`,
 ; `export const a, b`, `export { a, b as c }` (the exported name: c),
 ; `export default ...` (`export default function f` exports "default", not f).
+;
+; An @export.name that is not an identifier tells the consistency check that
+; the module's export list cannot be read off its text (CommonJS objects,
+; destructuring exports); it then says nothing about names imported from it.
 ((program
   (export_statement
     declaration: [
@@ -86,6 +90,14 @@
       (variable_declaration (variable_declarator name: (identifier) @export.name))
     ]) @_export)
   (#not-match? @_export "^export\\s+default\\b"))
+
+; `export const { a, b: c } = o`, `export const [d] = a`: the pattern itself.
+(program
+  (export_statement
+    declaration: [
+      (lexical_declaration (variable_declarator name: [(object_pattern) (array_pattern)] @export.name))
+      (variable_declaration (variable_declarator name: [(object_pattern) (array_pattern)] @export.name))
+    ]))
 
 (program
   (export_statement
@@ -105,11 +117,13 @@
     "default") @export.default)
 
 ; CommonJS: `module.exports = ...` is the default export;
-; `exports.f = ...` and `module.exports.f = ...` export f.
+; `exports.f = ...` and `module.exports.f = ...` export f. The assigned
+; expression is an export name too ("module.exports", "exports.f"): the
+; module's exports are an object built at run time.
 (assignment_expression
   left: (member_expression
     object: (identifier) @_module
-    property: (property_identifier) @_exports)
+    property: (property_identifier) @_exports) @export.name
   (#eq? @_module "module")
   (#eq? @_exports "exports")) @export.default
 
@@ -121,6 +135,6 @@
         object: (identifier) @_module
         property: (property_identifier) @_exports)
     ]
-    property: (property_identifier) @export.name)
+    property: (property_identifier) @export.name) @export.name
   (#eq? @_exports "exports")
   (#eq? @_module "module"))
