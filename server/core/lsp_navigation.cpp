@@ -99,19 +99,19 @@ class FileTexts {
 // a parse of the file for one that is not open.
 struct ParsedText {
   const TSTree* tree = nullptr;
-  const analysis::FileSymbols* symbols = nullptr;
+  const analysis::FileSymbols* borrowed = nullptr;  // the open document's
   analysis::TreePtr owned;
   analysis::FileSymbols ownedSymbols;
+  const analysis::FileSymbols& symbols() const { return borrowed ? *borrowed : ownedSymbols; }
 };
 
 ParsedText parseFor(const std::string& uri, const std::string& text, const analysis::IncrementalDocument* open) {
   ParsedText out;
   if (open && open->text() == text) {
     out.tree = open->tree();
-    out.symbols = &open->symbols();
+    out.borrowed = &open->symbols();
     return out;
   }
-  out.symbols = &out.ownedSymbols;
   auto path = uriToPath(uri);
   if (!path) return out;
   const analysis::Language* language = analysis::languageForPath(*path);
@@ -122,6 +122,26 @@ ParsedText parseFor(const std::string& uri, const std::string& text, const analy
   if (out.tree) out.ownedSymbols = analysis::extractSymbols(*language, out.tree, text);
   return out;
 }
+
+// The identifier under a request's cursor, with what the handlers need
+// around it. Not movable: `parsed` may point into itself.
+struct Cursor {
+  std::string text;
+  ParsedText parsed;
+  std::unique_ptr<LineIndex> lines;
+  std::optional<analysis::IdentifierAt> ident;
+
+  Cursor(std::string documentText, const std::string& uri, const analysis::IncrementalDocument* open, const lsp::Position& pos,
+         PositionEncoding enc)
+      : text(std::move(documentText)), parsed(parseFor(uri, text, open)), lines(std::make_unique<LineIndex>(text)) {
+    if (!parsed.tree) return;
+    const std::uint32_t column = lines->toByteColumn({pos.line, pos.character}, enc);
+    auto offset = workspace::toOffset(text, {pos.line, column}, PositionEncoding::Utf8);
+    if (offset) ident = analysis::identifierAt(parsed.tree, text, static_cast<std::uint32_t>(*offset));
+  }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+};
 
 }  // namespace
 
@@ -143,14 +163,12 @@ void LspSession::startIndexing() {
   const bool clientProgress = clientCapabilities_.contains("window") && clientCapabilities_["window"].is_object() &&
                               clientCapabilities_["window"].value("workDoneProgress", false);
   auto progress = Progress::start(dispatcher_, clientProgress, "Indexing");
-  indexing_ = true;
   project_.index(
       roots,
       [progress](const analysis::IndexProgress& p) {
         if (p.total) progress->report(std::to_string(p.done) + "/" + std::to_string(p.total) + " files", static_cast<unsigned>(100 * p.done / p.total));
       },
       [this, progress, weak = weak_from_this()](Expected<std::size_t> result) {
-        indexing_ = false;
         if (result) {
           progress->end(std::to_string(*result) + " files indexed");
           // Back on the session's strand: open documents get their diagnostics.
@@ -177,7 +195,7 @@ void LspSession::onDocumentSymbol(const lsp::TextDocumentParams& p, Callback<jso
   ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
   const LineIndex lines(*text);
   const auto enc = documents_.encoding();
-  const auto& defs = parsed.symbols->definitions;
+  const auto& defs = parsed.symbols().definitions;
   // Children first (definitions are in source order, parents before children).
   std::vector<json> nodes(defs.size());
   for (std::size_t i = 0; i < defs.size(); ++i) {
@@ -216,19 +234,16 @@ void LspSession::onWorkspaceSymbol(const lsp::WorkspaceSymbolParams& p, Callback
 void LspSession::onDefinition(const lsp::TextDocumentPositionParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
-  if (!parsed.tree) return reply(json(nullptr));
-  const LineIndex lines(*text);
   const auto enc = documents_.encoding();
-  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
-  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
-  if (!offset) return reply(json(nullptr));
-  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
-  if (!ident) return reply(json(nullptr));
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), p.position, enc);
+  if (!cursor.ident) return reply(json(nullptr));
+  const auto& parsed = cursor.parsed;
+  const auto& lines = *cursor.lines;
+  const auto& ident = cursor.ident;
 
   json out = json::array();
   // The same file's own definitions come first and are enough when present.
-  for (const auto& d : parsed.symbols->definitions) {
+  for (const auto& d : parsed.symbols().definitions) {
     if (d.name == ident->name) out.push_back({{"uri", p.textDocument.uri}, {"range", range(lines, d.nameSpan, enc)}});
   }
   if (out.empty()) {
@@ -244,15 +259,12 @@ void LspSession::onDefinition(const lsp::TextDocumentPositionParams& p, Callback
 void LspSession::onReferences(const lsp::ReferenceParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
-  if (!parsed.tree) return reply(json::array());
-  const LineIndex lines(*text);
   const auto enc = documents_.encoding();
-  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
-  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
-  if (!offset) return reply(json::array());
-  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
-  if (!ident) return reply(json::array());
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), p.position, enc);
+  if (!cursor.ident) return reply(json::array());
+  const auto& parsed = cursor.parsed;
+  const auto& lines = *cursor.lines;
+  const auto& ident = cursor.ident;
 
   auto self = uriToPath(p.textDocument.uri);
   FileTexts texts([this](const std::string& uri) { return documentText(uri); });
@@ -261,16 +273,16 @@ void LspSession::onReferences(const lsp::ReferenceParams& p, Callback<json> repl
     out.push_back({{"uri", uri}, {"range", range(l, s, enc)}});
   };
   // This document from its current text; every other file from the index.
-  for (const auto& imp : parsed.symbols->imports) {
+  for (const auto& imp : parsed.symbols().imports) {
     for (const auto& n : imp.names) {
       if (n.name == ident->name) add(p.textDocument.uri, lines, n.span);
     }
   }
-  for (const auto& r : parsed.symbols->references) {
+  for (const auto& r : parsed.symbols().references) {
     if (r.name == ident->name) add(p.textDocument.uri, lines, r.span);
   }
   if (p.includeDeclaration) {
-    for (const auto& d : parsed.symbols->definitions) {
+    for (const auto& d : parsed.symbols().definitions) {
       if (d.name == ident->name) add(p.textDocument.uri, lines, d.nameSpan);
     }
   }
@@ -320,18 +332,16 @@ void LspSession::onRepoMap(const lsp::RepoMapParams& p, Callback<json> reply) {
 void LspSession::onPrepareRename(const lsp::TextDocumentPositionParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
-  if (!parsed.tree) return reply(json(nullptr));
-  const LineIndex lines(*text);
   const auto enc = documents_.encoding();
-  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
-  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
-  if (!offset) return reply(json(nullptr));
-  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
-  if (!ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), p.position, enc);
+  if (!cursor.parsed.tree) return reply(json(nullptr));
+  if (!cursor.ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
+  const auto& parsed = cursor.parsed;
+  const auto& lines = *cursor.lines;
+  const auto& ident = cursor.ident;
   auto path = uriToPath(p.textDocument.uri);
   if (!path) return reply(path.error());
-  auto target = project_.renameTarget(*path, *parsed.symbols, ident->name);
+  auto target = project_.renameTarget(*path, parsed.symbols(), ident->name);
   if (!target) return reply(target.error());
   reply(json{{"range", range(lines, ident->span, enc)}, {"placeholder", ident->name}});
 }
@@ -339,18 +349,15 @@ void LspSession::onPrepareRename(const lsp::TextDocumentPositionParams& p, Callb
 void LspSession::onRename(const lsp::RenameParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
-  if (!parsed.tree) return reply(makeError(ErrorCode::RequestFailed, "this file's language has no grammar in cadre"));
-  const LineIndex lines(*text);
   const auto enc = documents_.encoding();
-  const std::uint32_t column = lines.toByteColumn({p.position.line, p.position.character}, enc);
-  auto offset = workspace::toOffset(*text, {p.position.line, column}, PositionEncoding::Utf8);
-  if (!offset) return reply(makeError(ErrorCode::InvalidParams, "params.position: " + offset.error().message));
-  auto ident = analysis::identifierAt(parsed.tree, *text, static_cast<std::uint32_t>(*offset));
-  if (!ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), lsp::Position{p.position.line, p.position.character}, enc);
+  if (!cursor.parsed.tree) return reply(makeError(ErrorCode::RequestFailed, "this file's language has no grammar in cadre"));
+  if (!cursor.ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
+  const auto& parsed = cursor.parsed;
+  const auto& ident = cursor.ident;
   auto path = uriToPath(p.textDocument.uri);
   if (!path) return reply(path.error());
-  auto edits = project_.planRename(*path, *parsed.symbols, ident->name, p.newName);
+  auto edits = project_.planRename(*path, parsed.symbols(), ident->name, p.newName);
   if (!edits) return reply(edits.error());
   // One WorkspaceEdit; ranges in each file's current text (open or on disk).
   FileTexts texts([this](const std::string& uri) { return documentText(uri); });

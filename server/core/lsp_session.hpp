@@ -110,7 +110,6 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   bool shutdown_ = false;
   bool exited_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::atomic<bool> indexing_{false};
   asio::any_io_executor executor_;
   analysis::Parser parser_;  // main loop only
   std::map<std::string, std::unique_ptr<analysis::IncrementalDocument>> analyzed_;
