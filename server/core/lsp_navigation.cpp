@@ -159,7 +159,7 @@ void LspSession::bindNavigation() {
 
 void LspSession::startIndexing() {
   auto roots = rootPaths();
-  if (roots.empty()) return;
+  if (roots.empty() || !options_.indexProject) return;
   const bool clientProgress = clientCapabilities_.contains("window") && clientCapabilities_["window"].is_object() &&
                               clientCapabilities_["window"].value("workDoneProgress", false);
   auto progress = Progress::start(dispatcher_, clientProgress, "Indexing");

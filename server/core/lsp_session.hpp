@@ -32,6 +32,9 @@ struct SessionOptions {
   // when --log-level was given, nor for TCP sessions (one client's settings
   // must not change logging for the others).
   bool controlsLogLevel = true;
+  // Index the workspace folders after `initialized` (the fuzzer turns it off:
+  // a background walk of whatever rootUri an input names is not its subject).
+  bool indexProject = true;
   // Called once when the client sends `exit`: 0 after shutdown, 1 otherwise.
   std::function<void(int)> onExit;
 };

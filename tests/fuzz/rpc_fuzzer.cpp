@@ -27,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   core::SessionOptions options;
   options.userConfig.clear();
   options.controlsLogLevel = false;
+  options.indexProject = false;
   auto session = std::make_shared<core::LspSession>(transport, io.get_executor(), options);
 
   protocol::FrameLimits limits;
