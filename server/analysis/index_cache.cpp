@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 namespace cadre::analysis {
@@ -20,7 +22,7 @@ namespace {
 constexpr char kMagic[8] = {'C', 'A', 'D', 'R', 'E', 'I', 'X', '1'};
 // Bump when the record layout or what the extractor produces changes (the
 // query texts are fingerprinted on their own).
-constexpr std::uint32_t kFormat = 4;
+constexpr std::uint32_t kFormat = 5;
 
 class Writer {
  public:
@@ -261,10 +263,25 @@ Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vect
   const std::filesystem::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    // Records first into memory per file only to learn their sizes: the
+    // offset table lets the loader decode files on several threads.
+    std::vector<std::uint64_t> offsets;
+    offsets.reserve(files.size());
+    std::uint64_t at = 0;
+    {
+      Writer sizing;
+      for (const auto& f : files) {
+        offsets.push_back(at);
+        sizing.data().clear();
+        writeFile(sizing, f);
+        at += sizing.data().size();
+      }
+    }
     Writer w(&out);
     w.data().append(kMagic, sizeof kMagic);
     w.u64(queriesFingerprint());
     w.u32(static_cast<std::uint32_t>(files.size()));
+    for (std::uint64_t o : offsets) w.u64(o);
     for (const auto& f : files) {
       writeFile(w, f);
       w.maybeFlush();
@@ -280,8 +297,8 @@ Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vect
   return {};
 }
 
-std::unordered_map<std::string, IndexedFile> loadIndexCache(const std::filesystem::path& file) {
-  std::unordered_map<std::string, IndexedFile> out;
+std::vector<IndexedFile> loadIndexCache(const std::filesystem::path& file) {
+  std::vector<IndexedFile> out;
   // One read into a buffer of the file's size: a stream copy would hold the
   // (hundreds of MB for /usr/include) cache twice.
   std::string data;
@@ -305,17 +322,35 @@ std::unordered_map<std::string, IndexedFile> loadIndexCache(const std::filesyste
     if (got != data.size()) return out;
   }
   if (data.size() < sizeof kMagic + 12 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return out;
-  Reader r(std::string_view(data).substr(sizeof kMagic));
-  if (r.u64() != queriesFingerprint()) return out;
-  const std::uint32_t files = r.count(40);
-  out.reserve(files);
-  for (std::uint32_t n = files; n > 0 && r.ok(); --n) {
-    IndexedFile f = readFile(r);
-    if (!r.ok()) break;
-    std::string key = f.path;
-    out.emplace(std::move(key), std::move(f));
+  Reader header(std::string_view(data).substr(sizeof kMagic));
+  if (header.u64() != queriesFingerprint()) return out;
+  const std::uint32_t files = header.count(8 + 40);
+  std::vector<std::uint64_t> offsets(files);
+  for (auto& o : offsets) o = header.u64();
+  if (!header.ok()) return out;
+  const std::size_t recordsStart = sizeof kMagic + 8 + 4 + 8 * static_cast<std::size_t>(files);
+  const std::string_view records = std::string_view(data).substr(std::min(recordsStart, data.size()));
+  for (std::size_t i = 0; i < files; ++i) {
+    if (offsets[i] > records.size() || (i > 0 && offsets[i] < offsets[i - 1])) return out;
   }
-  if (!r.ok()) out.clear();
+  // Decoding is allocation-bound and records are independent: split them
+  // over the cores.
+  out.resize(files);
+  std::atomic<bool> bad{false};
+  const unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), static_cast<unsigned>(files / 64 + 1)));
+  auto decode = [&](unsigned t) {
+    for (std::size_t i = t; i < files && !bad; i += threads) {
+      const std::size_t end = i + 1 < files ? offsets[i + 1] : records.size();
+      Reader r(records.substr(offsets[i], end - offsets[i]));
+      out[i] = readFile(r);
+      if (!r.ok()) bad = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(decode, t);
+  decode(0);
+  for (auto& th : pool) th.join();
+  if (bad) out.clear();
   return out;
 }
 

@@ -17,7 +17,8 @@ namespace cadre::analysis {
 std::uint64_t queriesFingerprint();
 
 Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vector<IndexedFile>& files);
-// Path → entry; empty when the file is absent, unreadable, from other queries, or corrupt.
-std::unordered_map<std::string, IndexedFile> loadIndexCache(const std::filesystem::path& file);
+// The cached files, in the order they were saved; empty when the file is
+// absent, unreadable, from another build, or corrupt. Decoded on all cores.
+std::vector<IndexedFile> loadIndexCache(const std::filesystem::path& file);
 
 }  // namespace cadre::analysis

@@ -63,7 +63,11 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
   index.skipped_ = std::move(found.skipped);
   index.truncated_ = found.truncated;
 
-  auto cached = options.cacheFile.empty() ? std::unordered_map<std::string, IndexedFile>{} : loadIndexCache(options.cacheFile);
+  std::vector<IndexedFile> cachedFiles = options.cacheFile.empty() ? std::vector<IndexedFile>{} : loadIndexCache(options.cacheFile);
+  // Keys are copies: entries are moved out (paths included) as they are reused.
+  std::unordered_map<std::string, IndexedFile*> cached;
+  cached.reserve(cachedFiles.size());
+  for (auto& f : cachedFiles) cached.emplace(f.path, &f);
 
   index.files_.resize(found.files.size());
   std::vector<std::size_t> toParse;
@@ -71,8 +75,8 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
     const DiscoveredFile& d = found.files[i];
     IndexedFile& f = index.files_[i];
     auto hit = cached.find(d.path);
-    if (hit != cached.end() && hit->second.size == d.size && hit->second.mtimeNs == d.mtimeNs && hit->second.language == d.language) {
-      f = std::move(hit->second);
+    if (hit != cached.end() && hit->second->size == d.size && hit->second->mtimeNs == d.mtimeNs && hit->second->language == d.language) {
+      f = std::move(*hit->second);
       ++index.stats_.fromCache;
       continue;
     }
@@ -81,9 +85,9 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
     f.size = d.size;
     f.mtimeNs = d.mtimeNs;
     // Same size, other mtime: decided by the content hash in the worker.
-    if (hit != cached.end() && hit->second.size == d.size) {
-      f.hash = hit->second.hash;
-      f.symbols = std::move(hit->second.symbols);
+    if (hit != cached.end() && hit->second->size == d.size) {
+      f.hash = hit->second->hash;
+      f.symbols = std::move(hit->second->symbols);
     }
     toParse.push_back(i);
   }
