@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "server/analysis/resolve.hpp"
+
 namespace cadre::analysis {
 namespace {
 
@@ -15,6 +17,9 @@ namespace {
 // means (`get`, `init`, `size`); its edges would only add noise and time.
 constexpr std::size_t kMaxDefinersPerName = 40;
 constexpr double kDamping = 0.85;
+// A use of a name in a file that imports nothing defining it: most likely a
+// builtin, a local, or another module's same-named thing.
+constexpr double kUnimportedWeight = 0.05;
 constexpr int kIterations = 40;
 
 bool isDescriptive(std::string_view name) {
@@ -60,6 +65,27 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
     for (const auto& [name, c] : counts) names[name].users.emplace_back(i, c);
   }
 
+  // Which project files each file imports: a use of a name its imports can
+  // see is far likelier to mean that definition than a same-named one
+  // elsewhere (`str()` in a file that never imports locale.py).
+  Resolver resolver(index);
+  std::vector<std::vector<std::uint32_t>> imports(n);
+  std::vector<bool> hasImports(n, false);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (const auto& imp : files[i].symbols.imports) {
+      hasImports[i] = true;
+      Resolution r = resolver.resolve(files[i], imp);
+      for (const auto& target : r.files) {
+        if (const IndexedFile* t = index.file(target)) imports[i].push_back(static_cast<std::uint32_t>(t - files.data()));
+      }
+    }
+    std::sort(imports[i].begin(), imports[i].end());
+    imports[i].erase(std::unique(imports[i].begin(), imports[i].end()), imports[i].end());
+  }
+  auto sees = [&](std::uint32_t user, std::uint32_t definer) {
+    return !hasImports[user] || std::binary_search(imports[user].begin(), imports[user].end(), definer);
+  };
+
   auto weightOf = [&](std::string_view name, const NameUses& uses, std::uint32_t count) {
     double mul = 1.0;
     if (focusNames.count(std::string(name))) mul *= 10;
@@ -78,9 +104,18 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
       const double w = weightOf(name, uses, count);
       for (std::uint32_t definer : uses.definers) {
         if (definer == user) continue;
-        edges[user][definer] += w;
-        outWeight[user] += w;
+        const double seen = sees(user, definer) ? w : w * kUnimportedWeight;
+        edges[user][definer] += seen;
+        outWeight[user] += seen;
       }
+    }
+  }
+  // The import itself is a dependency too.
+  for (std::uint32_t user = 0; user < n; ++user) {
+    for (std::uint32_t definer : imports[user]) {
+      if (definer == user) continue;
+      edges[user][definer] += 1.0;
+      outWeight[user] += 1.0;
     }
   }
 
@@ -115,7 +150,7 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
       if (outWeight[user] == 0) continue;
       const double w = weightOf(name, uses, count);
       for (std::uint32_t definer : uses.definers) {
-        if (definer != user) defRank[{definer, name}] += rank[user] * w / outWeight[user];
+        if (definer != user) defRank[{definer, name}] += rank[user] * (sees(user, definer) ? w : w * kUnimportedWeight) / outWeight[user];
       }
     }
   }
