@@ -696,16 +696,22 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
 
   FileSymbols next_symbols;
   next_symbols.language = std::string(lang_->id);
-  next_symbols.syntaxErrors = countErrors(root);
+  // The exact count walks every error subtree: on a keystroke, whether there
+  // is any error is what consumers use (checks stay silent on broken files).
+  next_symbols.syntaxErrors = ts_node_has_error(root) ? std::max<std::uint32_t>(1, symbols_.syntaxErrors) : 0;
   // Old symbols survive unless they touch a re-queried node: those inside it
   // are found again there, and those around it (a class around the edited
   // method) are found again as the containers the update descended through.
-  for (auto d : symbols_.definitions) {
+  // Moved, not copied: symbols_ is replaced below.
+  next_symbols.definitions.reserve(symbols_.definitions.size());
+  for (auto& d : symbols_.definitions) {
     if (shiftSpan(d.span, e) && shiftSpan(d.nameSpan, e) && !intersects(d.span, dirty)) next_symbols.definitions.push_back(std::move(d));
   }
-  for (auto r : symbols_.references) {
+  next_symbols.references.reserve(symbols_.references.size());
+  for (auto& r : symbols_.references) {
     if (shiftSpan(r.span, e) && !intersects(r.span, dirty)) next_symbols.references.push_back(std::move(r));
   }
+  const std::size_t carriedDefinitions = next_symbols.definitions.size(), carriedReferences = next_symbols.references.size();
   if (auto tags = query(*lang_, QueryKind::Tags); tags && *tags) {
     std::set<std::pair<std::uint32_t, std::uint32_t>> seen;  // containers are found once per range
     for (const auto& range : dirty) {
@@ -717,12 +723,18 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
       next_symbols.references.insert(next_symbols.references.end(), part.references.begin(), part.references.end());
     }
   }
-  std::stable_sort(next_symbols.definitions.begin(), next_symbols.definitions.end(), [](const Definition& a, const Definition& b) {
+  // Both halves are in source order already: merge, do not sort.
+  auto defOrder = [](const Definition& a, const Definition& b) {
     return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.span.endByte > b.span.endByte;
-  });
+  };
+  std::stable_sort(next_symbols.definitions.begin() + static_cast<std::ptrdiff_t>(carriedDefinitions), next_symbols.definitions.end(), defOrder);
+  std::inplace_merge(next_symbols.definitions.begin(), next_symbols.definitions.begin() + static_cast<std::ptrdiff_t>(carriedDefinitions),
+                     next_symbols.definitions.end(), defOrder);
   linkParents(next_symbols.definitions);
-  std::stable_sort(next_symbols.references.begin(), next_symbols.references.end(),
-                   [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
+  auto refOrder = [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; };
+  std::stable_sort(next_symbols.references.begin() + static_cast<std::ptrdiff_t>(carriedReferences), next_symbols.references.end(), refOrder);
+  std::inplace_merge(next_symbols.references.begin(), next_symbols.references.begin() + static_cast<std::ptrdiff_t>(carriedReferences),
+                     next_symbols.references.end(), refOrder);
   // Imports and exports the same way: kept outside the touched nodes, found
   // again inside them.
   for (auto imp : symbols_.imports) {

@@ -213,8 +213,12 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
     return text;
   };
 
-  // The largest prefix of the ranking that fits the budget.
-  std::size_t lo = 0, hi = candidates.size();
+  // The largest prefix of the ranking that fits the budget: find an upper
+  // bound by doubling from a small prefix (a budget fits dozens of entries,
+  // not half of /usr/include), then search between.
+  std::size_t hi = std::min<std::size_t>(candidates.size(), 16);
+  while (hi < candidates.size() && estimateTokens(render(hi, nullptr)) <= options.tokenBudget) hi = std::min(candidates.size(), hi * 2);
+  std::size_t lo = hi / 2 > 0 && estimateTokens(render(hi / 2, nullptr)) <= options.tokenBudget ? hi / 2 : 0;
   while (lo < hi) {
     const std::size_t mid = (lo + hi + 1) / 2;
     if (estimateTokens(render(mid, nullptr)) <= options.tokenBudget) lo = mid;

@@ -150,23 +150,38 @@ int fuzzyScore(std::string_view query, std::string_view name) {
 }
 
 std::vector<SymbolMatch> Project::findSymbols(std::string_view query, std::size_t limit) const {
-  std::vector<SymbolMatch> out;
-  for (const auto& index : indexes()) {
+  // Score everything, copy only the winners (a Definition carries strings).
+  struct Hit {
+    int score;
+    const analysis::ProjectIndex* index;
+    const analysis::IndexedFile* file;
+    const analysis::Definition* def;
+  };
+  const auto all = indexes();
+  std::vector<Hit> hits;
+  for (const auto& index : all) {
     for (const auto& f : index->files()) {
-      const auto& defs = f.symbols.definitions;
-      for (const auto& d : defs) {
+      for (const auto& d : f.symbols.definitions) {
         const int score = fuzzyScore(query, d.name);
-        if (score < 0) continue;
-        out.push_back({index->root() / f.path, d, d.parent >= 0 ? defs[d.parent].name : std::string(), score});
+        if (score >= 0) hits.push_back({score, index.get(), &f, &d});
       }
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const SymbolMatch& a, const SymbolMatch& b) {
+  auto better = [](const Hit& a, const Hit& b) {
     if (a.score != b.score) return a.score > b.score;
-    if (a.definition.name != b.definition.name) return a.definition.name < b.definition.name;
-    return a.file < b.file;
-  });
-  if (out.size() > limit) out.resize(limit);
+    if (a.def->name != b.def->name) return a.def->name < b.def->name;
+    if (a.file->path != b.file->path) return a.file->path < b.file->path;
+    return a.def->nameSpan.startByte < b.def->nameSpan.startByte;
+  };
+  const std::size_t keep = std::min(limit, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(keep), hits.end(), better);
+  std::vector<SymbolMatch> out;
+  out.reserve(keep);
+  for (std::size_t i = 0; i < keep; ++i) {
+    const auto& defs = hits[i].file->symbols.definitions;
+    const auto* d = hits[i].def;
+    out.push_back({hits[i].index->root() / hits[i].file->path, *d, d->parent >= 0 ? defs[d->parent].name : std::string(), hits[i].score});
+  }
   return out;
 }
 
