@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "bench/process.hpp"
+#include "bench/support.hpp"
+#include "support/files.hpp"
 #include "protocol/framing.hpp"
 #include "server/analysis/check.hpp"
 #include "server/analysis/discovery.hpp"
@@ -41,6 +43,8 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+using cadre::bench::TempDir;
 
 [[noreturn]] void fail(const std::string& message) {
   std::fprintf(stderr, "bench_analysis_latency: %s\n", message.c_str());
@@ -71,37 +75,7 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-bool readWhole(const fs::path& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
 
-// A directory under $TMPDIR, removed with everything in it when done.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/cadre-bench-XXXXXX";
-    if (!::mkdtemp(templ.data())) fail("cannot create a temporary directory");
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 // ---------------------------------------------------------------------------
 // 1. Keystroke -> updated symbols
@@ -178,7 +152,7 @@ KeystrokeResult keystrokes(const KeystrokeInput& input, std::size_t n, bool with
   KeystrokeResult r;
   std::string text, part;
   for (const auto& f : input.files) {
-    if (!readWhole(input.root / f, part)) fail("cannot read " + (input.root / f).string());
+    if (!readWholeFile(input.root / f, part)) fail("cannot read " + (input.root / f).string());
     if (!text.empty() && text.back() != '\n') text += '\n';
     text += part;
     r.label += (r.label.empty() ? "" : "+") + f;

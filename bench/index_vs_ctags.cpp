@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "bench/process.hpp"
+#include "bench/support.hpp"
+#include "support/files.hpp"
 #include "server/analysis/discovery.hpp"
 #include "server/analysis/language.hpp"
 #include "server/analysis/parser.hpp"
@@ -33,6 +35,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+using cadre::bench::TempDir;
 
 // ctags' languages for the ones cadre indexes (ctags has no TSX parser; its
 // TypeScript parser takes .tsx), and the extension map edits that make ctags
@@ -62,37 +66,7 @@ double cpuSeconds(const rusage& u) { return seconds(u.ru_utime) + seconds(u.ru_s
   std::exit(1);
 }
 
-bool readWhole(const fs::path& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
 
-// A directory under $TMPDIR, removed with everything in it when done.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/cadre-bench-XXXXXX";
-    if (!::mkdtemp(templ.data())) fail("cannot create a temporary directory");
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 // Runs argv to completion, returning its stdout; wall time, CPU and peak RSS into `run`.
 std::string runChild(const std::vector<std::string>& argv, bench::SpawnOptions options, Run& run) {
@@ -128,7 +102,7 @@ Corpus prepare(const fs::path& root) {
   c.skippedByDiscovery = found.skipped.size();
   std::string text;
   for (auto& f : found.files) {
-    if (!readWhole(root / f.path, text) || !analysis::contentSkipReason(std::string_view(text).substr(0, 64 * 1024)).empty()) {
+    if (!readWholeFile(root / f.path, text) || !analysis::contentSkipReason(std::string_view(text).substr(0, 64 * 1024)).empty()) {
       ++c.skippedByContent;
       continue;
     }
@@ -151,7 +125,7 @@ Run parseFloor(const fs::path& root, std::size_t& timedOut) {
     std::string text;
     for (std::size_t k = next++; k < found.files.size(); k = next++) {
       const auto& f = found.files[k];
-      if (!readWhole(root / f.path, text)) continue;
+      if (!readWholeFile(root / f.path, text)) continue;
       if (!analysis::contentSkipReason(std::string_view(text).substr(0, 64 * 1024)).empty()) continue;
       analysis::TreePtr tree = parser.parse(*analysis::languageById(f.language), text);
       ++(tree ? parsed : timeouts);

@@ -11,28 +11,10 @@
 #include "server/analysis/index_cache.hpp"
 #include "server/analysis/language.hpp"
 #include "server/analysis/parser.hpp"
+#include "support/files.hpp"
 
 namespace cadre::analysis {
 namespace fs = std::filesystem;
-
-namespace {
-
-bool readWhole(const fs::path& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
-}  // namespace
 
 std::uint64_t contentHash(std::string_view text) {
   std::uint64_t h = 1469598103934665603ull;
@@ -101,7 +83,7 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
     for (std::size_t k = next++; k < toParse.size(); k = next++) {
       if (options.cancel && options.cancel->load()) return;
       IndexedFile& f = index.files_[toParse[k]];
-      if (!readWhole(index.root_ / f.path, text)) {
+      if (!readWholeFile(index.root_ / f.path, text)) {
         f.skipReason = "unreadable";
         f.symbols = {};
         ++skipped;
