@@ -57,12 +57,19 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
       if (v.empty() || v.back() != i) v.push_back(i);
     }
   }
+  // Hash lookups for the per-reference work; the ordered map stays the
+  // iteration order (sums over it must not depend on hashing).
+  std::unordered_map<std::string_view, NameUses*> byName;
+  byName.reserve(names.size());
+  for (auto& [name, uses] : names) byName.emplace(name, &uses);
+  std::unordered_map<NameUses*, std::uint32_t> counts;
   for (std::uint32_t i = 0; i < n; ++i) {
-    std::map<std::string_view, std::uint32_t> counts;
+    counts.clear();
     for (const auto& r : files[i].symbols.references) {
-      if (names.count(r.name)) ++counts[r.name];
+      if (auto it = byName.find(r.name); it != byName.end()) ++counts[it->second];
     }
-    for (const auto& [name, c] : counts) names[name].users.emplace_back(i, c);
+    // Each name's users stay in file order whatever order this loop takes.
+    for (const auto& [uses, c] : counts) uses->users.emplace_back(i, c);
   }
 
   // Which project files each file imports: a use of a name its imports can
