@@ -68,8 +68,9 @@ Incoming parseMessage(std::string_view body) {
   json msg;
   try {
     msg = json::parse(body);
-  } catch (const json::parse_error& e) {
-    // nlohmann's message names the byte offset and the reason (e.g. ill-formed UTF-8).
+  } catch (const json::exception& e) {
+    // parse_error names the byte offset and the reason (e.g. ill-formed
+    // UTF-8); out_of_range is a number too large for a double (1e400).
     return Invalid{nullptr, makeError(ErrorCode::ParseError, std::string("invalid JSON: ") + e.what())};
   }
   return classify(std::move(msg));

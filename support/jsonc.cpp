@@ -95,6 +95,9 @@ Expected<nlohmann::json> parseJsonc(std::string_view text) {
     // Keep nlohmann's reason, not its "[json.exception...] parse error at ..." prefix.
     if (auto pos = what.find(": "); pos != std::string::npos) what = what.substr(pos + 2);
     return makeError(ErrorCode::Config, std::to_string(line) + ":" + std::to_string(col) + ": " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range: a number too large for a double.
+    return makeError(ErrorCode::Config, std::string("invalid JSON: ") + e.what());
   }
 }
 

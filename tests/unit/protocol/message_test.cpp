@@ -62,6 +62,14 @@ TEST_CASE("a malformed response is never answered; a malformed request is") {
   CHECK(request.answerable);
 }
 
+TEST_CASE("a number too large for a double is a parse error, not a crash") {
+  // Found by the fuzzer: nlohmann throws out_of_range, not parse_error, here.
+  Incoming m = parseMessage(R"({"jsonrpc":"2.0","id":1,"method":"m","params":{"x":1e400}})");
+  auto* bad = std::get_if<Invalid>(&m);
+  REQUIRE(bad);
+  CHECK(bad->error.code == ErrorCode::ParseError);
+}
+
 TEST_CASE("invalid UTF-8 inside a JSON string is a parse error") {
   Incoming m = parseMessage("{\"jsonrpc\":\"2.0\",\"method\":\"n\",\"params\":{\"t\":\"\xFF\"}}");
   auto* bad = std::get_if<Invalid>(&m);

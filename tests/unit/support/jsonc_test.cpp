@@ -25,3 +25,9 @@ TEST_CASE("JSONC errors give line and column of the original text") {
   CHECK(j.error().message.rfind("3:", 0) == 0);
   CHECK(j.error().code == ErrorCode::Config);
 }
+
+TEST_CASE("JSONC with a number too large for a double is an error, not a crash") {
+  auto j = parseJsonc("{\"a\": 1e400}");
+  REQUIRE_FALSE(j);
+  CHECK(j.error().code == ErrorCode::Config);
+}
