@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "server/analysis/arity.hpp"
+#include "server/analysis/paths.hpp"
 #include <cctype>
 
 namespace cadre::analysis {
@@ -11,12 +12,6 @@ namespace {
 
 bool isPython(const std::string& lang) { return lang == "python"; }
 
-std::string dirOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 
 bool isPackageInit(const std::string& path) { return path == "__init__.py" || (path.size() > 12 && path.compare(path.size() - 12, 12, "/__init__.py") == 0); }
 bool isScript(const std::string& lang) { return lang == "javascript" || lang == "typescript" || lang == "tsx"; }

@@ -1,4 +1,5 @@
 // Import quick fixes; see fixes.hpp.
+#include "server/analysis/paths.hpp"
 #include "server/analysis/fixes.hpp"
 
 #include <algorithm>
@@ -13,10 +14,6 @@ std::string stem(const std::string& path) {
   return name.substr(0, name.rfind('.'));
 }
 
-std::string dirOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
 
 bool isScript(const std::string& lang) { return lang == "javascript" || lang == "typescript" || lang == "tsx"; }
 

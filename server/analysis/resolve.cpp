@@ -1,4 +1,5 @@
 // Per-language import resolution; see resolve.hpp.
+#include "server/analysis/paths.hpp"
 #include "server/analysis/resolve.hpp"
 
 #include <algorithm>
@@ -14,21 +15,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string dirOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
 
 std::string baseName(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-std::string join(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + "/" + b;
-}
 
 std::string dotsToSlashes(std::string s) {
   std::replace(s.begin(), s.end(), '.', '/');

@@ -1,6 +1,8 @@
 // State directory layout; see state_paths.hpp.
 #include "server/core/state_paths.hpp"
 
+#include "server/analysis/project_index.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,11 +18,7 @@ std::filesystem::path projectStateDir(const std::filesystem::path& root) {
   std::error_code ec;
   std::filesystem::path canonical = std::filesystem::weakly_canonical(root, ec);
   if (ec) canonical = root;
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : canonical.string()) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  const std::uint64_t h = analysis::contentHash(canonical.string());
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   std::string name = canonical.filename().string();
