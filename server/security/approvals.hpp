@@ -1,0 +1,2 @@
+// approvals: security part (being written).
+#pragma once

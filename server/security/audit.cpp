@@ -1,0 +1,2 @@
+// audit: security part (being written).
+#include "server/security/audit.hpp"

@@ -1,0 +1,2 @@
+// command_parse: security part (being written).
+#pragma once

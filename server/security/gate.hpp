@@ -1,0 +1,2 @@
+// gate: security part (being written).
+#pragma once

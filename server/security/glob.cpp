@@ -1,0 +1,2 @@
+// glob: security part (being written).
+#include "server/security/glob.hpp"

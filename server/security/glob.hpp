@@ -1,0 +1,2 @@
+// glob: security part (being written).
+#pragma once

@@ -1,0 +1,2 @@
+// path_policy: security part (being written).
+#pragma once

@@ -1,0 +1,2 @@
+// redact: security part (being written).
+#include "server/security/redact.hpp"

@@ -1,0 +1,2 @@
+// redact: security part (being written).
+#pragma once

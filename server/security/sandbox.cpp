@@ -1,0 +1,2 @@
+// sandbox: security part (being written).
+#include "server/security/sandbox.hpp"

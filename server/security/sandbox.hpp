@@ -1,0 +1,2 @@
+// sandbox: security part (being written).
+#pragma once

@@ -1,0 +1,2 @@
+// Tests for server/security/audit (being written).
+#include "tests/support/catch.hpp"

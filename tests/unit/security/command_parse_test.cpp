@@ -1,0 +1,2 @@
+// Tests for server/security/command_parse (being written).
+#include "tests/support/catch.hpp"

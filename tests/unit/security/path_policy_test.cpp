@@ -1,0 +1,2 @@
+// Tests for server/security/path_policy (being written).
+#include "tests/support/catch.hpp"

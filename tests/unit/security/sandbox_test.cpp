@@ -1,0 +1,2 @@
+// Tests for server/security/sandbox (being written).
+#include "tests/support/catch.hpp"
