@@ -48,6 +48,7 @@ struct Walker {
       if (entry.is_symlink(sec)) continue;
       if (entry.is_directory(sec)) {
         if (isVcsDir(name) || rules.ignored(path, true)) continue;
+        if (limits.exclude && limits.exclude(path, true, 0)) continue;
         walk(entry.path(), path);
         if (out.truncated) return;
         continue;
@@ -57,6 +58,7 @@ struct Walker {
       if (!lang || rules.ignored(path, false)) continue;
       struct stat st {};
       if (::stat(entry.path().c_str(), &st) != 0) continue;
+      if (limits.exclude && limits.exclude(path, false, static_cast<unsigned>(st.st_nlink))) continue;
       const auto size = static_cast<std::uint64_t>(st.st_size);
       if (size > limits.maxFileBytes) {
         out.skipped.push_back({path, "larger than " + std::to_string(limits.maxFileBytes) + " bytes"});

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,12 @@ struct DiscoveryLimits {
   std::uint64_t maxFileBytes = 1u << 20;
   // A safety stop for roots like $HOME; the index says it stopped.
   std::size_t maxFiles = 200000;
+  // What the caller's policy keeps out (security's deny-list: a secret must
+  // never reach the index, the repo map or a prompt). Asked for every
+  // directory before it is walked and every file before it is listed, with
+  // the path relative to the root and, for files, the link count (a hard
+  // link may be a secret under another name). Empty: nothing excluded.
+  std::function<bool(std::string_view path, bool directory, unsigned links)> exclude;
 };
 
 struct DiscoveredFile {

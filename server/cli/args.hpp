@@ -30,5 +30,7 @@ int runServe(Args& args);
 int runIndex(Args& args);
 int runMap(Args& args);
 int runCheck(Args& args);
+int runTools(Args& args);
+int runAudit(Args& args);
 
 }  // namespace cadre::cli

@@ -29,11 +29,12 @@ Commands:
   index [DIR]                         build or refresh the project index, print counts
   map [DIR] [--tokens N] [--focus F]  print the ranked repo map within a token budget
   check [DIR]                         import consistency diagnostics; exit 1 on errors
+  tools list|call NAME [JSON]         run an agent tool through the security gate
   run "TASK" [DIR]                    plan/execute/review headless            (not yet available)
   models list|health|bench            configured models and their state       (not yet available)
   eval [--model NAME]                 tool-use evaluation of a model          (not yet available)
   checkpoints list|diff|restore       the project's checkpoints               (not yet available)
-  audit verify|show                   the audit trail                         (not yet available)
+  audit verify|show                   the audit trail
   mcp serve                           cadre's tools over MCP                  (not yet available)
   acp                                 cadre as an Agent Client Protocol agent (not yet available)
 
@@ -78,9 +79,10 @@ int main(int argc, char** argv) {
   if (command == "index") return cli::runIndex(args);
   if (command == "map") return cli::runMap(args);
   if (command == "check") return cli::runCheck(args);
+  if (command == "tools") return cli::runTools(args);
   if (command == "checkpoints") return notYet(command, 4);
   if (command == "models") return notYet(command, 5);
-  if (command == "audit") return notYet(command, 6);
+  if (command == "audit") return cli::runAudit(args);
   if (command == "run") return notYet(command, 7);
   if (command == "acp") return notYet(command, 8);
   if (command == "mcp") return notYet(command, 9);

@@ -48,6 +48,32 @@ class SectionReader {
     target = v->get<std::string>();
   }
 
+  void boolean(const char* key, bool& target) {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_boolean()) return error(key, "expected true or false, got " + describe(*v));
+    target = v->get<bool>();
+  }
+  // Settings where a project or the editor may only tighten: `stricter(a, b)`
+  // says whether b is at least as strict as a.
+  template <class T, class Stricter>
+  void tightenOnly(const char* key, T& target, const T& candidate, Stricter stricter) {
+    if (scope_ != ConfigScope::User && !stricter(target, candidate)) {
+      return error(key, "a project or the editor may make this stricter, not looser; set it in the user config (" +
+                            userConfigPath().string() + ")");
+    }
+    target = candidate;
+  }
+  ConfigScope scope() const { return scope_; }
+  void stringList(const char* key, std::vector<std::string>& target) {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_array()) return error(key, "expected an array of strings, got " + describe(*v));
+    for (const auto& item : *v) {
+      if (!item.is_string()) return error(key, "expected an array of strings, got an element " + describe(item));
+    }
+    for (const auto& item : *v) target.push_back(item.get<std::string>());
+  }
   template <class Int>
   void integer(const char* key, Int& target, std::int64_t min, std::int64_t max) {
     const json* v = find(key);
@@ -115,6 +141,29 @@ void readConfig(SectionReader& root, Config& c) {
     r.integer("maxOutstandingCalls", c.server.maxOutstandingCalls, 1, 100000);
     r.integer("callTimeoutSeconds", c.server.callTimeoutSeconds, 1, 86400);
     r.userOnly("tokenEnv").string("tokenEnv", c.server.tokenEnv);
+  });
+  root.section("security", [&](SectionReader& r) {
+    auto strictness = [](const std::string& mode) { return mode == "read-only" ? 2 : mode == "ask" ? 1 : 0; };
+    std::string mode = c.security.approvalMode;
+    r.string("approvalMode", mode, {"ask", "auto-edit", "read-only"});
+    if (mode != c.security.approvalMode)
+      r.tightenOnly("approvalMode", c.security.approvalMode, mode,
+                    [&](const std::string& a, const std::string& b) { return strictness(b) >= strictness(a); });
+    r.userOnly("sandbox").string("sandbox", c.security.sandbox, {"on", "off"});
+    r.stringList("deny", c.security.deny);
+    bool localOnly = c.security.localOnly;
+    r.boolean("localOnly", localOnly);
+    r.tightenOnly("localOnly", c.security.localOnly, localOnly, [](bool a, bool b) { return b || !a; });
+    auto limit = [&](const char* key, std::int64_t& target, std::int64_t min, std::int64_t max) {
+      std::int64_t v = target;
+      r.integer(key, v, min, max);
+      r.tightenOnly(key, target, v, [](std::int64_t a, std::int64_t b) { return b <= a; });
+    };
+    limit("commandTimeoutSeconds", c.security.commandTimeoutSeconds, 1, 86400);
+    limit("commandMemoryMB", c.security.commandMemoryMB, 16, 1 << 20);
+    limit("commandMaxProcesses", c.security.commandMaxProcesses, 4, 1 << 16);
+    limit("commandMaxOutputKB", c.security.commandMaxOutputKB, 1, 1 << 20);
+    r.userOnly("auditContent").boolean("auditContent", c.security.auditContent);
   });
 }
 

@@ -29,9 +29,25 @@ struct ServerSettings {
   std::string tokenEnv = "CADRE_TOKEN";
 };
 
+// What the backend enforces (docs/security.md). A project or the editor may
+// make these stricter, never looser: a cloned repository (or its
+// .vscode/settings.json) must not be able to turn approvals or the sandbox off.
+struct SecuritySettings {
+  std::string approvalMode = "ask";  // ask | auto-edit | read-only; only the user file may loosen
+  std::string sandbox = "on";        // on | off; "off" only from the user file
+  std::vector<std::string> deny;     // added to the built-in deny-list, from every layer
+  bool localOnly = false;            // refuse non-local model and MCP endpoints; any layer may turn it on
+  std::int64_t commandTimeoutSeconds = 120;
+  std::int64_t commandMemoryMB = 2048;
+  std::int64_t commandMaxProcesses = 256;
+  std::int64_t commandMaxOutputKB = 1024;
+  bool auditContent = false;  // record prompts and outputs in the audit log, not just their sizes; user file only
+};
+
 struct Config {
   LogSettings log;
   ServerSettings server;
+  SecuritySettings security;
 };
 
 struct ConfigDiagnostic {

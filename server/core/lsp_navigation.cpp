@@ -179,7 +179,8 @@ void LspSession::startIndexing() {
           progress->end("indexing failed");
           spdlog::warn("indexing failed: {}", result.error().message);
         }
-      });
+      },
+      config_.config.security.deny);
 }
 
 Expected<std::string> LspSession::documentText(const std::string& uri) const {

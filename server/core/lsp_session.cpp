@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/core/logging.hpp"
+#include "server/core/security_context.hpp"
 #include "server/core/uri.hpp"
 
 namespace cadre::core {
@@ -107,6 +108,7 @@ void LspSession::bindMethods() {
   d.bindNotification("workspace/didChangeConfiguration", this, &LspSession::onDidChangeConfiguration);
 
   bindNavigation();
+  bindTools();
   d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }
@@ -299,6 +301,8 @@ void LspSession::reloadConfig() {
     if (auto ok = setLogLevel(loaded.config.log.level); !ok) spdlog::warn("{}", ok.error().message);
   }
   config_ = std::move(loaded);
+  // Roots or settings changed: the next tool call gets a Gate built for them.
+  resetSecurityContext();
 }
 
 void LspSession::showMessage(lsp::MessageType type, const std::string& message) {

@@ -5,8 +5,12 @@
 #pragma once
 
 #include <filesystem>
+#include <atomic>
 #include <functional>
+#include <list>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +24,26 @@
 #include "server/workspace/document_store.hpp"
 
 namespace cadre::core {
+
+struct SecurityContext;
+
+// Worker threads of a session's tool calls, joined when the session ends
+// (the dispatcher has cancelled their tokens by then, so they finish soon).
+class ToolThreads {
+ public:
+  ~ToolThreads();
+  void start(std::function<void()> work);
+  int running() const { return running_.load(); }
+
+ private:
+  struct Entry {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex mu_;
+  std::list<Entry> threads_;
+  std::atomic<int> running_{0};
+};
 
 struct SessionOptions {
   // Set when connections must authenticate (TCP with a token): the client
@@ -92,6 +116,13 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   const analysis::IncrementalDocument* analyzed(const std::string& uri) const;
   // The text of a document: the editor's copy when open, else the file.
   Expected<std::string> documentText(const std::string& uri) const;
+  // Tools through the Gate, approvals over the wire (lsp_tools.cpp)
+  void bindTools();
+  void onToolsList(const protocol::NoParams&, protocol::Callback<protocol::json>);
+  void onToolsCall(const lsp::ToolCallParams&, protocol::Callback<protocol::json>);
+  // Built on first use for the current roots and settings; reset when they change.
+  Expected<std::shared_ptr<SecurityContext>> securityContext();
+  void resetSecurityContext();
   // cadre/
   // Liveness check for clients (and the round-trip benchmark): answers {}.
   void onPing(const protocol::NoParams&, protocol::Callback<protocol::json>);
@@ -116,12 +147,17 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   asio::any_io_executor executor_;
   analysis::Parser parser_;  // main loop only
   std::map<std::string, std::unique_ptr<analysis::IncrementalDocument>> analyzed_;
+  std::mutex securityMu_;
+  std::shared_ptr<SecurityContext> security_;
   // Last: its bound handlers point into this object, so it goes first.
   protocol::Dispatcher dispatcher_;
   // After the dispatcher: destroyed first, so its indexing thread (whose
   // callbacks report progress through the dispatcher) is joined while the
   // dispatcher still exists.
   Project project_;
+  // After the dispatcher: joined first, while the dispatcher their replies go
+  // through still exists.
+  ToolThreads toolThreads_;
 };
 
 }  // namespace cadre::core

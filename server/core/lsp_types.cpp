@@ -120,3 +120,13 @@ namespace cadre::core::lsp {
 void from_json(const json& j, CodeActionParams& p) { ObjectMapper(j).required("textDocument", p.textDocument).required("range", p.range); }
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, ToolCallParams& p) {
+  ObjectMapper(j).required("name", p.name).optional("arguments", p.arguments).optional("model", p.model).optional("role", p.role);
+  if (!p.arguments.is_object()) throw protocol::DecodeError("arguments", "expected an object");
+  if (p.model.empty()) throw protocol::DecodeError("model", "must not be empty (a tool call always comes from a model)");
+}
+
+}  // namespace cadre::core::lsp

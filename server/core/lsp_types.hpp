@@ -175,3 +175,19 @@ struct CodeActionParams {
 void from_json(const json& j, CodeActionParams& p);
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+// cadre/tools.call: an outside agent (a chat participant in the editor, an
+// ACP or MCP host) runs one of cadre's tools. `model` names who decided to
+// call it, for approvals and the audit; calls are always treated as a
+// model's, never as the user's own.
+struct ToolCallParams {
+  std::string name;
+  json arguments = json::object();
+  std::string model = "editor-agent";
+  std::string role = "executor";
+};
+void from_json(const json& j, ToolCallParams& p);
+
+}  // namespace cadre::core::lsp

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/core/security_context.hpp"
 #include "server/core/state_paths.hpp"
 
 namespace cadre::core {
@@ -17,13 +18,14 @@ void Project::stop() {
 }
 
 void Project::index(std::vector<std::filesystem::path> roots, std::function<void(const analysis::IndexProgress&)> progress,
-                    std::function<void(Expected<std::size_t>)> done) {
+                    std::function<void(Expected<std::size_t>)> done, std::vector<std::string> extraDeny) {
   stop();
   {
     std::lock_guard lock(mu_);
     ready_ = false;
   }
-  worker_ = std::thread([this, roots = std::move(roots), progress = std::move(progress), done = std::move(done)] {
+  worker_ = std::thread([this, roots = std::move(roots), progress = std::move(progress), done = std::move(done),
+                         extraDeny = std::move(extraDeny)] {
     std::vector<std::shared_ptr<const analysis::ProjectIndex>> built;
     std::size_t files = 0;
     for (const auto& root : roots) {
@@ -31,6 +33,7 @@ void Project::index(std::vector<std::filesystem::path> roots, std::function<void
       options.cacheFile = indexCachePath(root);
       options.progress = progress;
       options.cancel = &cancel_;
+      options.limits.exclude = indexExclusion(root, extraDeny);
       auto index = analysis::ProjectIndex::build(root, options);
       if (!index) {
         if (done) done(index.error());

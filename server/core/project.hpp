@@ -40,8 +40,10 @@ class Project {
 
   // Replaces the roots and (re)indexes them on a background thread. `progress`
   // and `done` are called on that thread.
+  // `extraDeny`: the config's security.deny, on top of the built-in
+  // deny-list; deny-listed files are never indexed.
   void index(std::vector<std::filesystem::path> roots, std::function<void(const analysis::IndexProgress&)> progress,
-             std::function<void(Expected<std::size_t>)> done);
+             std::function<void(Expected<std::size_t>)> done, std::vector<std::string> extraDeny = {});
 
   bool ready() const;
   std::vector<std::shared_ptr<const analysis::ProjectIndex>> indexes() const;

@@ -104,3 +104,30 @@ TEST_CASE("key names from files are escaped before they reach a log line") {
   REQUIRE(c.diagnostics.size() == 1);
   CHECK(c.diagnostics[0].format() == "f: x\\n[error] forged: unknown setting (ignored)");
 }
+
+TEST_CASE("security settings: a project may tighten, never loosen") {
+  LoadedConfig c;
+  applyConfigJson(nlohmann::json::parse(R"({"security": {"approvalMode": "auto-edit", "deny": ["secrets/"], "commandTimeoutSeconds": 600}})"),
+                  "user.json", ConfigScope::User, c);
+  CHECK(c.config.security.approvalMode == "auto-edit");
+  CHECK(c.config.security.commandTimeoutSeconds == 600);
+  CHECK_FALSE(c.hasErrors());
+  // The project may ask for more questions, a shorter timeout, more denials.
+  applyConfigJson(nlohmann::json::parse(R"({"security": {"approvalMode": "ask", "deny": ["*.tfstate"], "commandTimeoutSeconds": 60, "localOnly": true}})"),
+                  "project.json", ConfigScope::Project, c);
+  CHECK(c.config.security.approvalMode == "ask");
+  CHECK(c.config.security.commandTimeoutSeconds == 60);
+  CHECK(c.config.security.deny == std::vector<std::string>{"secrets/", "*.tfstate"});
+  CHECK(c.config.security.localOnly);
+  CHECK_FALSE(c.hasErrors());
+  // …but not fewer, nor switch the sandbox off, nor leave local-only.
+  applyConfigJson(nlohmann::json::parse(R"({"security": {"approvalMode": "auto-edit", "sandbox": "off", "localOnly": false, "commandMaxProcesses": 100000}})"),
+                  "evil/.vscode/settings.json", ConfigScope::Project, c);
+  CHECK(c.config.security.approvalMode == "ask");
+  CHECK(c.config.security.sandbox == "on");
+  CHECK(c.config.security.localOnly);
+  CHECK(c.config.security.commandMaxProcesses == 256);
+  std::size_t errors = 0;
+  for (const auto& d : c.diagnostics) errors += d.severity == ConfigDiagnostic::Severity::Error;
+  CHECK(errors == 4);
+}

@@ -1,0 +1,62 @@
+// The tools a model (or an outside agent, through cadre/tools.call or MCP)
+// can call, and the one dispatcher that runs them. Each tool declares what it
+// needs (security::ToolNeeds); ToolRegistry::call checks that declaration
+// with the Gate before the tool runs and audits the call, so no tool can
+// forget its check — and every tool does its file and process work through
+// the Gate, never directly.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "server/security/gate.hpp"
+#include "support/expected.hpp"
+
+namespace cadre::agent {
+
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  nlohmann::json inputSchema;  // JSON Schema of the arguments (MCP's inputSchema)
+  security::ToolNeeds needs;
+};
+
+struct ToolContext {
+  security::Gate& gate;
+  security::Actor actor;
+  const std::atomic<bool>* cancel = nullptr;
+  // Where commands may write (the task's shadow workspace); empty: nowhere
+  // but the sandbox's /tmp.
+  std::vector<std::string> writablePaths;
+};
+
+struct ToolOutput {
+  std::string text;          // what the model reads
+  nlohmann::json data;       // the same, structured, for clients
+  bool isError = false;      // the tool ran and failed (exit code ≠ 0 …): for the model, not a protocol error
+};
+
+using ToolFn = std::function<Expected<ToolOutput>(const nlohmann::json& args, ToolContext& ctx)>;
+
+class ToolRegistry {
+ public:
+  void add(ToolSpec spec, ToolFn fn);
+  const std::vector<ToolSpec>& specs() const { return specs_; }
+  const ToolSpec* find(std::string_view name) const;
+
+  // Unknown tool → MethodNotFound; arguments not an object or missing a
+  // required field → InvalidParams; the Gate's refusal → Unauthorized.
+  Expected<ToolOutput> call(std::string_view name, const nlohmann::json& args, ToolContext& ctx) const;
+
+ private:
+  std::vector<ToolSpec> specs_;
+  std::vector<ToolFn> fns_;
+};
+
+// read_file, list_files, search_files, run_command.
+ToolRegistry builtinTools();
+
+}  // namespace cadre::agent
