@@ -179,8 +179,18 @@ Expected<ToolOutput> ToolRegistry::call(std::string_view name, const nlohmann::j
                       type.empty();
     if (!fits) return makeError(ErrorCode::InvalidParams, spec.name + ": argument '" + key + "' must be a " + type);
   }
-  if (auto ok = ctx.gate.authorizeTool(ctx.actor, spec.name, spec.needs); !ok) return ok.error();
-  return fns_[static_cast<std::size_t>(it - specs_.begin())](args, ctx);
+  Expected<ToolOutput> out = [&]() -> Expected<ToolOutput> {
+    if (auto ok = ctx.gate.authorizeTool(ctx.actor, spec.name, spec.needs); !ok) return ok.error();
+    return fns_[static_cast<std::size_t>(it - specs_.begin())](args, ctx);
+  }();
+  nlohmann::json entry = {{"tool", spec.name}, {"actor", ctx.actor.isModel() ? "model" : "user"},
+                          {"arguments", args},  {"ok", out.ok()}};
+  if (ctx.actor.isModel()) entry["model"] = ctx.actor.model;
+  if (!ctx.actor.role.empty()) entry["role"] = ctx.actor.role;
+  if (out) entry["isError"] = out->isError;
+  else entry["error"] = out.error().message;
+  ctx.gate.record("tool_call", std::move(entry));
+  return out;
 }
 
 ToolRegistry builtinTools() {

@@ -49,6 +49,7 @@ class ToolRegistry {
 
   // Unknown tool → MethodNotFound; arguments not an object or missing a
   // required field → InvalidParams; the Gate's refusal → Unauthorized.
+  // Every call that names a known tool is audited (tool_call), refused or not.
   Expected<ToolOutput> call(std::string_view name, const nlohmann::json& args, ToolContext& ctx) const;
 
  private:

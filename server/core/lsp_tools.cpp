@@ -140,12 +140,6 @@ void LspSession::onToolsCall(const lsp::ToolCallParams& params, protocol::Callba
   toolThreads_.start([ctx = *ctx, params, reply]() {
     agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}};
     auto out = ctx->tools.call(params.name, params.arguments, tc);
-    json entry = {{"tool", params.name}, {"actor", "model"}, {"model", params.model}, {"role", params.role},
-                  {"arguments", params.arguments}, {"ok", out.ok()}};
-    if (out) entry["isError"] = out->isError;
-    else entry["error"] = out.error().message;
-    if (auto logged = ctx->audit->append(security::audit_kind::kToolCall, std::move(entry)); !logged)
-      spdlog::error("audit: could not record a tool call: {}", logged.error().message);
     if (!out) return reply(out.error());
     reply(json{{"content", out->text}, {"data", out->data}, {"isError", out->isError}});
   });

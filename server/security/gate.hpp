@@ -109,12 +109,15 @@ class Gate {
   Expected<SandboxResult> runCommand(const Actor& actor, const CommandRequest& request,
                                      const std::atomic<bool>* cancel = nullptr);
 
+  // Appends an entry to the audit trail (the tool dispatcher records each
+  // call here, so every way in is audited the same).
+  void record(std::string_view kind, nlohmann::json fields);
+
   const PathPolicy& policy() const { return *policy_; }
   ApprovalMode mode() const { return config_.mode; }
 
  private:
   Error refuse(const Actor& actor, std::string_view what, std::string message, nlohmann::json detail = {});
-  void record(std::string_view kind, nlohmann::json fields);
   Expected<ApprovalAnswer> ask(const Actor& actor, ApprovalRequest request, const std::atomic<bool>* cancel);
   const RolePermissions* roleOf(const Actor& actor) const;
 
