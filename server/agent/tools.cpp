@@ -34,7 +34,14 @@ std::string str(const nlohmann::json& args, const char* key, std::string fallbac
 
 Expected<ToolOutput> readFileTool(const nlohmann::json& args, ToolContext& ctx) {
   const std::string path = str(args, "path");
-  auto text = ctx.gate.readFile(ctx.actor, path, ctx.cancel);
+  Expected<std::string> text = makeError(ErrorCode::InternalError, "");
+  if (ctx.shadow) {
+    auto c = ctx.gate.authorizePath(ctx.actor, path, security::PathAccess::Read, {}, ctx.cancel);
+    if (!c) return c.error();
+    text = ctx.shadow->read(c->canonical);
+  } else {
+    text = ctx.gate.readFile(ctx.actor, path, ctx.cancel);
+  }
   if (!text) return text.error();
   ToolOutput out;
   out.text = *text;
@@ -46,6 +53,21 @@ Expected<ToolOutput> listFilesTool(const nlohmann::json& args, ToolContext& ctx)
   const std::string path = str(args, "path", ".");
   auto listing = ctx.gate.listDirectory(ctx.actor, path, ctx.cancel);
   if (!listing) return listing.error();
+  if (ctx.shadow) {
+    // The task's own creations and deletions in this directory.
+    auto dir = ctx.gate.authorizePath(ctx.actor, path, security::PathAccess::List, {}, ctx.cancel);
+    if (!dir) return dir.error();
+    for (const auto& c : ctx.shadow->changes()) {
+      if (c.path.parent_path() != dir->canonical) continue;
+      const std::string name = c.path.filename().string();
+      auto& entries = listing->entries;
+      auto it = std::find_if(entries.begin(), entries.end(), [&](const security::DirEntry& e) { return e.name == name; });
+      if (!c.content && it != entries.end()) entries.erase(it);
+      if (c.content && it == entries.end()) entries.push_back({name, false, c.content->size()});
+    }
+    std::sort(listing->entries.begin(), listing->entries.end(),
+              [](const security::DirEntry& a, const security::DirEntry& b) { return a.name < b.name; });
+  }
   ToolOutput out;
   out.data = {{"path", path}, {"entries", nlohmann::json::array()}, {"hidden", listing->hidden}};
   for (const auto& e : listing->entries) {
@@ -105,7 +127,12 @@ Expected<ToolOutput> searchFilesTool(const nlohmann::json& args, ToolContext& ct
       truncated = true;
       break;
     }
-    std::ifstream in(p, std::ios::binary);
+    std::string shadowText;
+    if (ctx.shadow && ctx.shadow->read(p)) shadowText = *ctx.shadow->read(p);
+    else if (ctx.shadow && !ctx.shadow->exists(p)) continue;  // deleted in this task
+    std::ifstream file(p, std::ios::binary);
+    std::istringstream fromShadow(shadowText);
+    std::istream& in = ctx.shadow ? static_cast<std::istream&>(fromShadow) : static_cast<std::istream&>(file);
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
       if (line.find('\0') != std::string::npos) break;  // binary
@@ -116,6 +143,25 @@ Expected<ToolOutput> searchFilesTool(const nlohmann::json& args, ToolContext& ct
       }
       out.text += rel + ":" + std::to_string(n) + ": " + line.substr(0, 300) + "\n";
       out.data["matches"].push_back({{"path", rel}, {"line", n}, {"text", line.substr(0, 300)}});
+    }
+  }
+  // Files the task created exist only in its shadow.
+  if (ctx.shadow) {
+    for (const auto& c : ctx.shadow->changes()) {
+      if (c.base || !c.content || truncated) continue;
+      const std::string rel = c.path.lexically_relative(root).generic_string();
+      if (rel.rfind("..", 0) == 0 || (start->canonical != root && c.path.lexically_relative(start->canonical).generic_string().rfind("..", 0) == 0))
+        continue;
+      std::istringstream in(*c.content);
+      std::string line;
+      for (int n = 1; std::getline(in, line) && !truncated; ++n) {
+        if (line.find(needle) == std::string::npos) continue;
+        if (++matches > kMaxSearchMatches) truncated = true;
+        else {
+          out.text += rel + ":" + std::to_string(n) + ": " + line.substr(0, 300) + "\n";
+          out.data["matches"].push_back({{"path", rel}, {"line", n}, {"text", line.substr(0, 300)}});
+        }
+      }
     }
   }
   if (truncated) out.text += "(more matches not shown; narrow the query or the path)\n";
@@ -132,6 +178,27 @@ Expected<ToolOutput> runCommandTool(const nlohmann::json& args, ToolContext& ctx
   req.network = args.value("network", false);
   if (auto t = args.find("timeoutSeconds"); t != args.end() && t->is_number()) req.timeoutMs = t->get<int>() * 1000;
   req.writablePaths = ctx.writablePaths;
+  // With pending edits, the command runs in the task's materialized shadow
+  // (read-only: its unchanged files are hard links to the user's).
+  if (ctx.shadow && !ctx.shadow->empty() && !ctx.shadowDir.empty()) {
+    const auto& policy = ctx.gate.policy();
+    const fs::path tree = ctx.shadowDir / "tree";
+    auto stats = ctx.shadow->materialize(tree, [&](std::string_view rel) {
+      return policy.deniedBy(policy.roots().front() / fs::path(rel)).has_value();
+    });
+    if (!stats) return stats.error();
+    auto cwd = security::resolvePath(req.cwd.empty() ? "." : req.cwd, policy.roots().front());
+    if (!cwd) return makeError(ErrorCode::InvalidParams, "invalid working directory '" + req.cwd + "'");
+    for (std::size_t i = 0; i < ctx.shadow->roots().size(); ++i) {
+      const fs::path& r = ctx.shadow->roots()[i];
+      auto rel = cwd->lexically_relative(r);
+      if (!rel.empty() && rel.native().rfind("..", 0) != 0) {
+        req.cwd = (ctx.shadow->materializedRoot(tree, i) / rel).lexically_normal().string();
+        break;
+      }
+    }
+    req.readOnlyPaths.push_back(tree.string());
+  }
   auto r = ctx.gate.runCommand(ctx.actor, req, ctx.cancel);
   if (!r) return r.error();
   ToolOutput out;
@@ -145,6 +212,82 @@ Expected<ToolOutput> runCommandTool(const nlohmann::json& args, ToolContext& ctx
               {"timedOut", r->timedOut},  {"limitHit", r->limitHit},   {"sandboxed", r->sandboxed},
               {"wallMs", r->wallMs},      {"outputTruncated", r->outputTruncated}};
   return out;
+}
+
+Expected<workspace::ShadowWorkspace*> shadowOf(ToolContext& ctx, const char* tool) {
+  if (!ctx.shadow)
+    return makeError(ErrorCode::InvalidRequest, std::string(tool) +
+                                                    " edits a task's shadow workspace, and this call has none; "
+                                                    "the user's files are only changed by an approved apply");
+  return ctx.shadow;
+}
+
+Expected<fs::path> writablePath(ToolContext& ctx, const std::string& path) {
+  auto c = ctx.gate.authorizePath(ctx.actor, path, security::PathAccess::Write, {}, ctx.cancel);
+  if (!c) return c.error();
+  return c->canonical;
+}
+
+ToolOutput diffOutput(workspace::ShadowWorkspace& shadow, const std::vector<fs::path>& touched) {
+  ToolOutput out;
+  out.data = {{"files", nlohmann::json::array()}};
+  for (const auto& c : shadow.changes()) {
+    if (std::find(touched.begin(), touched.end(), c.path) == touched.end()) continue;
+    const std::string rel = shadow.relativeName(c.path);
+    out.text += workspace::unifiedDiff(rel, c.base.value_or(""), c.content.value_or(""), c.base.has_value(), c.content.has_value());
+    out.data["files"].push_back({{"path", rel}, {"change", workspace::toString(c.kind)}});
+  }
+  if (out.text.empty()) out.text = "no change (the file already had this content)\n";
+  return out;
+}
+
+Expected<ToolOutput> writeFileTool(const nlohmann::json& args, ToolContext& ctx) {
+  auto shadow = shadowOf(ctx, "write_file");
+  if (!shadow) return shadow.error();
+  auto path = writablePath(ctx, str(args, "path"));
+  if (!path) return path.error();
+  if (auto ok = (*shadow)->write(*path, str(args, "content")); !ok) return ok.error();
+  return diffOutput(**shadow, {*path});
+}
+
+Expected<ToolOutput> deleteFileTool(const nlohmann::json& args, ToolContext& ctx) {
+  auto shadow = shadowOf(ctx, "delete_file");
+  if (!shadow) return shadow.error();
+  auto path = writablePath(ctx, str(args, "path"));
+  if (!path) return path.error();
+  if (auto ok = (*shadow)->remove(*path); !ok) return ok.error();
+  return diffOutput(**shadow, {*path});
+}
+
+Expected<ToolOutput> renameFileTool(const nlohmann::json& args, ToolContext& ctx) {
+  auto shadow = shadowOf(ctx, "rename_file");
+  if (!shadow) return shadow.error();
+  auto from = writablePath(ctx, str(args, "from"));
+  if (!from) return from.error();
+  auto to = writablePath(ctx, str(args, "to"));
+  if (!to) return to.error();
+  if (auto ok = (*shadow)->rename(*from, *to); !ok) return ok.error();
+  return diffOutput(**shadow, {*from, *to});
+}
+
+Expected<ToolOutput> editFileTool(const nlohmann::json& args, ToolContext& ctx) {
+  auto shadow = shadowOf(ctx, "edit_file");
+  if (!shadow) return shadow.error();
+  auto edits = workspace::parseEdits(str(args, "edits"));
+  if (!edits) return edits.error();
+  const fs::path base = ctx.gate.policy().roots().front();
+  // Every path the batch touches is checked before any of it is applied.
+  for (auto& e : *edits) {
+    for (std::string* p : {&e.path, &e.fromPath}) {
+      if (p->empty()) continue;
+      auto c = writablePath(ctx, *p);
+      if (!c) return c.error();
+      *p = c->lexically_relative(base).generic_string();
+    }
+  }
+  auto touched = (*shadow)->applyEdits(*edits, base);
+  if (!touched) return touched.error();
+  return diffOutput(**shadow, *touched);
 }
 
 }  // namespace
@@ -219,6 +362,22 @@ ToolRegistry builtinTools() {
                 {"command"}),
          {.runsProcess = true}},
         runCommandTool);
+  r.add({"write_file", "Create or overwrite a file in the task's shadow workspace (the user's file changes only on an approved apply).",
+         object({{"path", {{"type", "string"}}}, {"content", {{"type", "string"}}}}, {"path", "content"}),
+         {.writesShadow = true}},
+        writeFileTool);
+  r.add({"edit_file",
+         "Edit files in the task's shadow workspace with SEARCH/REPLACE blocks (a path line, <<<<<<< SEARCH, the exact "
+         "lines, =======, the new lines, >>>>>>> REPLACE) or a unified diff. All edits apply or none; a failure names the "
+         "block and shows the closest match.",
+         object({{"edits", {{"type", "string"}}}}, {"edits"}), {.writesShadow = true}},
+        editFileTool);
+  r.add({"delete_file", "Delete a file in the task's shadow workspace.", object({{"path", {{"type", "string"}}}}, {"path"}),
+         {.writesShadow = true}},
+        deleteFileTool);
+  r.add({"rename_file", "Rename or move a file in the task's shadow workspace.",
+         object({{"from", {{"type", "string"}}}, {"to", {{"type", "string"}}}}, {"from", "to"}), {.writesShadow = true}},
+        renameFileTool);
   return r;
 }
 

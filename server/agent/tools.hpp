@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/security/gate.hpp"
+#include "server/workspace/shadow.hpp"
 #include "support/expected.hpp"
 
 namespace cadre::agent {
@@ -28,9 +29,13 @@ struct ToolContext {
   security::Gate& gate;
   security::Actor actor;
   const std::atomic<bool>* cancel = nullptr;
-  // Where commands may write (the task's shadow workspace); empty: nowhere
-  // but the sandbox's /tmp.
-  std::vector<std::string> writablePaths;
+  // Where commands may write besides the sandbox's /tmp (scratch dirs).
+  std::vector<std::string> writablePaths = {};
+  // The task's shadow workspace: edit tools write there, read tools read
+  // through it, commands run in its materialized copy (under `shadowDir`).
+  // Null: the edit tools refuse (there is nowhere safe to put an edit).
+  workspace::ShadowWorkspace* shadow = nullptr;
+  std::filesystem::path shadowDir = {};
 };
 
 struct ToolOutput {
@@ -57,7 +62,8 @@ class ToolRegistry {
   std::vector<ToolFn> fns_;
 };
 
-// read_file, list_files, search_files, run_command.
+// read_file, list_files, search_files, run_command, and the shadow edit
+// tools write_file, edit_file, delete_file, rename_file.
 ToolRegistry builtinTools();
 
 }  // namespace cadre::agent

@@ -109,6 +109,7 @@ void LspSession::bindMethods() {
 
   bindNavigation();
   bindTools();
+  bindShadow();
   d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }
@@ -176,6 +177,7 @@ void LspSession::onInitialize(const lsp::InitializeParams& params, Callback<json
 }
 
 void LspSession::onInitialized(const NoParams&) {
+  recoverInterruptedApplies();
   startIndexing();
   for (const auto& d : config_.diagnostics) {
     showMessage(d.severity == ConfigDiagnostic::Severity::Error ? lsp::MessageType::Error : lsp::MessageType::Warning,

@@ -22,6 +22,7 @@
 #include "server/core/lsp_types.hpp"
 #include "server/core/project.hpp"
 #include "server/workspace/document_store.hpp"
+#include "server/workspace/shadow.hpp"
 
 namespace cadre::core {
 
@@ -120,6 +121,15 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   void bindTools();
   void onToolsList(const protocol::NoParams&, protocol::Callback<protocol::json>);
   void onToolsCall(const lsp::ToolCallParams&, protocol::Callback<protocol::json>);
+  // Shadow workspaces, one per task (lsp_shadow.cpp)
+  void bindShadow();
+  void onShadowStatus(const protocol::NoParams&, protocol::Callback<protocol::json>);
+  void onShadowDiff(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
+  void onShadowApply(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
+  void onShadowDiscard(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
+  std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
+  std::filesystem::path shadowDirFor(const std::string& task) const;
+  void recoverInterruptedApplies();
   // Built on first use for the current roots and settings; reset when they change.
   Expected<std::shared_ptr<SecurityContext>> securityContext();
   void resetSecurityContext();
@@ -149,6 +159,8 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   std::map<std::string, std::unique_ptr<analysis::IncrementalDocument>> analyzed_;
   std::mutex securityMu_;
   std::shared_ptr<SecurityContext> security_;
+  std::mutex shadowsMu_;
+  std::map<std::string, std::shared_ptr<workspace::ShadowWorkspace>> shadows_;
   // Last: its bound handlers point into this object, so it goes first.
   protocol::Dispatcher dispatcher_;
   // After the dispatcher: destroyed first, so its indexing thread (whose

@@ -137,8 +137,10 @@ void LspSession::onToolsCall(const lsp::ToolCallParams& params, protocol::Callba
   if (toolThreads_.running() >= kMaxConcurrentTools)
     return reply(makeError(ErrorCode::RequestFailed, "too many tool calls running (" + std::to_string(kMaxConcurrentTools) +
                                                          "); try again when one has finished"));
-  toolThreads_.start([ctx = *ctx, params, reply]() {
-    agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}};
+  auto shadow = shadowFor(params.task, true);
+  auto shadowDir = shadowDirFor(params.task);
+  toolThreads_.start([ctx = *ctx, params, reply, shadow, shadowDir]() {
+    agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}, shadow.get(), shadowDir};
     auto out = ctx->tools.call(params.name, params.arguments, tc);
     if (!out) return reply(out.error());
     reply(json{{"content", out->text}, {"data", out->data}, {"isError", out->isError}});

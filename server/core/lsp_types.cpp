@@ -124,9 +124,24 @@ void from_json(const json& j, CodeActionParams& p) { ObjectMapper(j).required("t
 namespace cadre::core::lsp {
 
 void from_json(const json& j, ToolCallParams& p) {
-  ObjectMapper(j).required("name", p.name).optional("arguments", p.arguments).optional("model", p.model).optional("role", p.role);
+  ObjectMapper(j).required("name", p.name).optional("arguments", p.arguments).optional("model", p.model).optional("role", p.role).optional("task", p.task);
+  ShadowParams task;
+  task.task = p.task;
+  from_json(json{{"task", p.task}}, task);  // the same rule for task names
   if (!p.arguments.is_object()) throw protocol::DecodeError("arguments", "expected an object");
   if (p.model.empty()) throw protocol::DecodeError("model", "must not be empty (a tool call always comes from a model)");
+}
+
+}  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, ShadowParams& p) {
+  ObjectMapper(j).optional("task", p.task).optional("uris", p.uris).optional("why", p.why);
+  if (p.task.empty() || p.task.size() > 128 ||
+      p.task.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos ||
+      p.task.find("..") != std::string::npos)
+    throw protocol::DecodeError("task", "expected 1 to 128 letters, digits, '-', '_' or '.'");
 }
 
 }  // namespace cadre::core::lsp

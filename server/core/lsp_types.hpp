@@ -187,7 +187,20 @@ struct ToolCallParams {
   json arguments = json::object();
   std::string model = "editor-agent";
   std::string role = "executor";
+  std::string task = "default";  // whose shadow workspace edit tools write to
 };
 void from_json(const json& j, ToolCallParams& p);
+
+}  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+// cadre/shadow.diff, .apply, .discard: one task's shadow workspace.
+struct ShadowParams {
+  std::string task = "default";
+  std::vector<std::string> uris;  // apply: only these files (empty: all)
+  std::string why;                // apply: shown in the approval
+};
+void from_json(const json& j, ShadowParams& p);
 
 }  // namespace cadre::core::lsp

@@ -246,16 +246,21 @@ Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandReques
 
   // Where it runs: a workspace root or one of the writable dirs the caller
   // (cadre's own code, never the model) set up.
-  std::vector<fs::path> writable;
+  std::vector<fs::path> writable, readOnly;
   for (const auto& w : request.writablePaths) {
     std::error_code ec;
     writable.push_back(fs::weakly_canonical(w, ec));
   }
+  for (const auto& r : request.readOnlyPaths) {
+    std::error_code ec;
+    readOnly.push_back(fs::weakly_canonical(r, ec));
+  }
   fs::path base = policy_->roots().empty() ? fs::current_path() : policy_->roots().front();
   auto cwd = resolvePath(request.cwd.empty() ? "." : request.cwd, base);
   if (!cwd) return makeError(ErrorCode::InvalidParams, "invalid working directory '" + request.cwd + "'");
-  const bool cwdWritable = std::any_of(writable.begin(), writable.end(), [&](const fs::path& w) { return isUnder(*cwd, w); });
-  if (!cwdWritable) {
+  const bool cwdProvided = std::any_of(writable.begin(), writable.end(), [&](const fs::path& w) { return isUnder(*cwd, w); }) ||
+                           std::any_of(readOnly.begin(), readOnly.end(), [&](const fs::path& r) { return isUnder(*cwd, r); });
+  if (!cwdProvided) {
     auto c = authorizePath(actor, cwd->string(), PathAccess::List, request.why, cancel);
     if (!c) return c.error();
   }
@@ -319,6 +324,7 @@ Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandReques
   spec.cwd = cwd->string();
   for (const auto& w : writable) spec.writablePaths.push_back(w.string());
   for (const auto& r : policy_->roots()) spec.readOnlyPaths.push_back(r.string());
+  for (const auto& r : readOnly) spec.readOnlyPaths.push_back(r.string());
   for (const auto& m : policy_->maskedPaths()) spec.maskedPaths.push_back(m.string());
   spec.network = request.network;
   spec.limits = config_.limits;

@@ -63,7 +63,11 @@ using AuditSink = std::function<void(std::string_view kind, nlohmann::json field
 struct CommandRequest {
   std::string line;                        // a shell command line (bash syntax)
   std::string cwd;                         // absolute, or relative to the first root
-  std::vector<std::string> writablePaths;  // shadow workspace / scratch dirs; empty: nothing writable but /tmp
+  std::vector<std::string> writablePaths;  // scratch dirs; empty: nothing writable but /tmp
+  // Extra read-only views set up by cadre's own code (a task's materialized
+  // shadow workspace, whose unchanged files are hard links to the user's and
+  // so must never be writable).
+  std::vector<std::string> readOnlyPaths;
   bool network = false;
   std::string why;
   int timeoutMs = 0;                       // 0: the configured limit

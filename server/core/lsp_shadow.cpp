@@ -1,0 +1,154 @@
+// cadre/shadow.*: what a task changed (status, diff), landing it on the
+// user's files (apply: the user's approval through the Gate, then one atomic
+// transaction, then the audit), or dropping it (discard). And, at startup,
+// rolling back an apply a crash interrupted.
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "server/core/lsp_session.hpp"
+#include "server/core/security_context.hpp"
+#include "server/core/state_paths.hpp"
+#include "server/core/uri.hpp"
+#include "server/workspace/apply.hpp"
+
+namespace cadre::core {
+
+using protocol::json;
+
+namespace {
+
+std::filesystem::path journalDir(const std::filesystem::path& root) { return projectStateDir(root) / "apply-journal"; }
+
+json changesJson(const workspace::ShadowWorkspace& s) {
+  json files = json::array();
+  for (const auto& c : s.changes())
+    files.push_back({{"uri", pathToUri(c.path)}, {"path", s.relativeName(c.path)}, {"change", workspace::toString(c.kind)}});
+  return files;
+}
+
+}  // namespace
+
+void LspSession::bindShadow() {
+  dispatcher_.bind("cadre/shadow.status", this, &LspSession::onShadowStatus);
+  dispatcher_.bind("cadre/shadow.diff", this, &LspSession::onShadowDiff);
+  dispatcher_.bind("cadre/shadow.apply", this, &LspSession::onShadowApply);
+  dispatcher_.bind("cadre/shadow.discard", this, &LspSession::onShadowDiscard);
+}
+
+std::shared_ptr<workspace::ShadowWorkspace> LspSession::shadowFor(const std::string& task, bool create) {
+  std::lock_guard lock(shadowsMu_);
+  auto it = shadows_.find(task);
+  if (it != shadows_.end()) return it->second;
+  if (!create) return nullptr;
+  auto roots = rootPaths();
+  for (auto& r : roots) {
+    std::error_code ec;
+    auto c = std::filesystem::weakly_canonical(r, ec);
+    if (!ec) r = c;
+  }
+  auto s = std::make_shared<workspace::ShadowWorkspace>(task, roots);
+  shadows_.emplace(task, s);
+  return s;
+}
+
+std::filesystem::path LspSession::shadowDirFor(const std::string& task) const {
+  auto roots = rootPaths();
+  if (roots.empty()) return {};
+  return projectStateDir(roots.front()) / "shadows" / task;
+}
+
+void LspSession::recoverInterruptedApplies() {
+  for (const auto& root : rootPaths()) {
+    auto report = workspace::recoverApplies(journalDir(root));
+    if (!report) {
+      spdlog::error("apply recovery in {}: {}", root.string(), report.error().message);
+      continue;
+    }
+    for (const auto& note : report->notes) spdlog::warn("apply recovery: {}", note);
+    if (report->rolledBack)
+      showMessage(lsp::MessageType::Warning,
+                  "cadre: an apply was interrupted (cadre stopped mid-way); it was rolled back and your files are as "
+                  "they were before it");
+  }
+}
+
+void LspSession::onShadowStatus(const protocol::NoParams&, protocol::Callback<json> reply) {
+  json tasks = json::array();
+  std::lock_guard lock(shadowsMu_);
+  for (const auto& [task, s] : shadows_)
+    if (!s->empty()) tasks.push_back({{"task", task}, {"files", changesJson(*s)}});
+  reply(json{{"tasks", tasks}});
+}
+
+void LspSession::onShadowDiff(const lsp::ShadowParams& p, protocol::Callback<json> reply) {
+  auto s = shadowFor(p.task, false);
+  if (!s) return reply(json{{"task", p.task}, {"diff", ""}, {"files", json::array()}});
+  reply(json{{"task", p.task}, {"diff", s->diff()}, {"files", changesJson(*s)}});
+}
+
+void LspSession::onShadowDiscard(const lsp::ShadowParams& p, protocol::Callback<json> reply) {
+  auto s = shadowFor(p.task, false);
+  std::size_t n = 0;
+  if (s) {
+    n = s->changes().size();
+    s->discard();
+  }
+  reply(json{{"task", p.task}, {"discarded", n}});
+}
+
+void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<json> reply) {
+  auto s = shadowFor(p.task, false);
+  if (!s || s->empty()) return reply(makeError(ErrorCode::InvalidRequest, "task '" + p.task + "' has no changes to apply"));
+  auto ctx = securityContext();
+  if (!ctx) return reply(ctx.error());
+  auto roots = rootPaths();
+  // Pick the changes to land.
+  std::vector<workspace::ShadowChange> chosen;
+  for (auto& c : s->changes()) {
+    if (p.uris.empty() || std::find(p.uris.begin(), p.uris.end(), pathToUri(c.path)) != p.uris.end()) chosen.push_back(c);
+  }
+  if (chosen.empty()) return reply(makeError(ErrorCode::InvalidParams, "none of the given uris has a change in task '" + p.task + "'"));
+  int pause = 0;
+  if (const char* f = std::getenv("CADRE_FAULT_APPLY_PAUSE_MS"); f && *f) pause = std::atoi(f);
+  toolThreads_.start([ctx = *ctx, s, chosen, p, reply, journal = journalDir(roots.front()), pause]() {
+    std::vector<std::string> paths;
+    std::string diff;
+    for (const auto& c : chosen) {
+      paths.push_back(c.path.string());
+      diff += workspace::unifiedDiff(s->relativeName(c.path), c.base.value_or(""), c.content.value_or(""), c.base.has_value(),
+                                     c.content.has_value());
+    }
+    // The user approves the diff (the editor's cadre/approval.request), unless auto-edit mode.
+    auto ok = ctx->gate->authorizeRealEdit(security::Actor{"", ""}, paths, diff,
+                                           p.why.empty() ? "apply task " + p.task : p.why, reply.token().flag());
+    if (!ok) return reply(ok.error());
+    std::vector<workspace::ApplyFile> files;
+    for (const auto& c : chosen) files.push_back({c.path, c.base, c.content, c.mode});
+    auto applied = workspace::applyAtomically(files, {journal, pause});
+    json audit = {{"actor", "user"}, {"task", p.task}, {"files", json::array()}};
+    for (const auto& c : chosen) {
+      json f = {{"path", c.path.string()}};
+      f["sha256Before"] = c.base ? security::sha256Hex(*c.base) : nullptr;
+      f["sha256After"] = c.content ? security::sha256Hex(*c.content) : nullptr;
+      audit["files"].push_back(f);
+    }
+    if (!applied) {
+      audit["error"] = applied.error().message;
+      ctx->gate->record("edit_applied", audit);
+      return reply(applied.error());
+    }
+    for (const auto& m : applied->merged) audit["merged"].push_back(m.string());
+    ctx->gate->record("edit_applied", audit);
+    std::vector<std::filesystem::path> done;
+    for (const auto& c : chosen) done.push_back(c.path);
+    s->forget(done);
+    json result = {{"task", p.task}, {"written", json::array()}, {"deleted", json::array()}, {"merged", json::array()}};
+    for (const auto& w : applied->written) result["written"].push_back(pathToUri(w));
+    for (const auto& d : applied->deleted) result["deleted"].push_back(pathToUri(d));
+    for (const auto& m : applied->merged) result["merged"].push_back(pathToUri(m));
+    reply(result);
+  });
+}
+
+}  // namespace cadre::core
