@@ -283,7 +283,9 @@ bool isPlaceholderPassword(std::string_view v) {
 
 bool isPathOrUrl(std::string_view v) {
   if (v.empty()) return false;
-  if (v.substr(0, 2) == "./" || v.substr(0, 3) == "../" || v.substr(0, 2) == "~/" || v.substr(0, 2) == "~\\") return true;
+  for (std::string_view prefix : {"./", "../", "~/", "~\\"}) {
+    if (v.substr(0, prefix.size()) == prefix) return true;
+  }
   // An absolute path has a second segment or an extension; base64 may start
   // with '/' too, but then it usually holds '+' or '='.
   if ((v[0] == '/' || v[0] == '\\') && v.find_first_of("/\\.", 1) != std::string_view::npos &&
@@ -388,7 +390,20 @@ class Name {
   std::string_view lower_;
 };
 
+// Cheap first look, one pass without copying: does the name hold any of the
+// vocabulary's stems at all? Nearly every name in code does not.
+bool mayBeKeyLike(std::string_view name) {
+  for (std::size_t i = 0; i + 2 < name.size(); ++i) {
+    const char stem[3] = {lower(name[i]), lower(name[i + 1]), lower(name[i + 2])};
+    for (const char* known : {"key", "pas", "pwd", "sec", "tok", "cre", "aut"}) {
+      if (std::memcmp(stem, known, 3) == 0) return true;
+    }
+  }
+  return false;
+}
+
 NameInfo classifyName(std::string_view raw) {
+  if (!mayBeKeyLike(raw)) return {};
   const Name name(raw);
   const std::string_view low = name.lowered();
   if (low.empty()) return {};
@@ -429,7 +444,8 @@ NameInfo classifyName(std::string_view raw) {
   const std::string_view last = name.lastWord();
   for (std::string_view w :
        {"id", "ids", "arn", "arns", "name", "names", "type", "types", "kind", "url", "uri", "urls", "endpoint", "path",
-        "paths", "file", "files", "filename", "dir", "folder", "store", "ring", "length", "len", "size", "bits", "count",
+        "paths", "file", "files", "filename", "dir", "folder", "store", "ring", "length", "len", "size", "bits",
+        "count",
         "version", "prefix", "suffix", "format", "alg", "algo", "algorithm", "header", "field", "fields", "param",
         "params", "env", "var", "ref", "hint", "label", "policy", "usage", "spec", "state", "status", "mode", "level",
         "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "location", "region", "provider", "source",
@@ -478,6 +494,22 @@ bool endsAuthority(char c) {
   return u <= ' ' || u == 0x7f || std::strchr("/?#\"'`<>\\", c) != nullptr;
 }
 
+// First bytes of the known formats (knownFormat's cases).
+constexpr std::array<bool, 256> kStartsFormat = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : std::string_view("-srAgxehnyp")) t[c] = true;
+  return t;
+}();
+
+// Bytes that can follow a run for onRun to have anything to do: a separator
+// (= : > and the closing quote or escape of a quoted name), a blank (before a
+// separator, after "Bearer" or a --flag).
+constexpr std::array<bool, 256> kMayFollowName = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : std::string_view("=:>\"'\\ \t")) t[c] = true;
+  return t;
+}();
+
 class Scanner {
  public:
   Scanner(std::string_view text, bool firstOnly) : s_(text), n_(text.size()), firstOnly_(firstOnly) {
@@ -499,6 +531,13 @@ class Scanner {
       if (i == n_) break;
       std::size_t end = i + 1;
       while (end < n_ && is(data[end], kWord)) ++end;
+      // Most runs are plain words followed by punctuation that starts nothing
+      // (a call, a member access, a comma): skip them without the full look.
+      if (!kStartsFormat[static_cast<unsigned char>(data[i])] && !kMayFollowName[static_cast<unsigned char>(at(end))] &&
+          !(i > 0 && data[i - 1] == '\\')) {
+        i = end;
+        continue;
+      }
       i = onRun(i, end);
       if (firstOnly_ && found_) break;
     }
@@ -518,6 +557,12 @@ class Scanner {
 
   char at(std::size_t i) const { return i < n_ ? s_[i] : '\0'; }
 
+  // A literal's length is known here, so the compare is inlined (no strlen,
+  // no memcmp call): this runs for most word runs.
+  template <std::size_t N>
+  bool startsWith(std::size_t i, const char (&p)[N]) const {
+    return i <= n_ && n_ - i >= N - 1 && std::memcmp(s_.data() + i, p, N - 1) == 0;
+  }
   bool startsWith(std::size_t i, std::string_view p) const {
     return i <= n_ && n_ - i >= p.size() && std::memcmp(s_.data() + i, p.data(), p.size()) == 0;
   }
@@ -740,8 +785,8 @@ class Scanner {
     if (colon == std::string_view::npos) return;
     const std::size_t begin = authority + colon + 1;
     const std::string_view password = s_.substr(begin, lastAt - begin);
-    if (password.empty() || contains(password, kMarker) || isReference(password, true) || isPlaceholderPassword(password) ||
-        iequals(password, "pass")) {
+    if (password.empty() || contains(password, kMarker) || isReference(password, true) ||
+        isPlaceholderPassword(password) || iequals(password, "pass")) {
       return;
     }
     add(begin, lastAt, kUrlPassword, kRankContext);
@@ -766,7 +811,8 @@ class Scanner {
     if (nameStart < genericCover_) return;  // inside a value already judged
     // A name right after a quote opened a string; if the quote does not close
     // right after it, the separator is inside that string ('Password :').
-    const char openQuote = nameStart > 0 && (s_[nameStart - 1] == '"' || s_[nameStart - 1] == '\'') ? s_[nameStart - 1] : 0;
+    const char before = nameStart > 0 ? s_[nameStart - 1] : '\0';
+    const char openQuote = before == '"' || before == '\'' ? before : '\0';
     const bool closed = at(nameEnd) == openQuote || (at(nameEnd) == '\\' && at(nameEnd + 1) == openQuote);
     const bool labelInString = openQuote != 0 && !closed;
     std::size_t k = nameEnd;
@@ -802,7 +848,7 @@ class Scanner {
       default:
         // --password hunter2 (a command line)
         if (!(s_[nameStart] == '-' && at(nameStart + 1) == '-' && k == nameEnd + 1 && s_[nameEnd] == ' ' &&
-              at(k) != '-' && !endsBareValue(at(k)))) {
+              at(k) != '-' && (!endsBareValue(at(k)) || markerEnd(k) != 0))) {
           return;
         }
         flagForm = true;
@@ -920,9 +966,8 @@ class Scanner {
       if (value.size() < minLen || isPlaceholderPassword(value)) return;
       // PASS8 = 0x08000000, 'Pass' => '1.302103': numbers, not passwords
       // (a quoted run of digits may well be a PIN-like password).
-      if (isNumberLike(value) && (!v.quoted || !std::all_of(value.begin(), value.end(), [](char c) { return is(c, kDigit); }))) {
-        return;
-      }
+      const bool digitsOnly = std::all_of(value.begin(), value.end(), [](char c) { return is(c, kDigit); });
+      if (isNumberLike(value) && (!v.quoted || !digitsOnly)) return;
       if (std::any_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) <= ' '; })) return;
       if (plainIdentifier(value)) {
         // password = user_password is a variable; "url-password" is a label.
@@ -934,8 +979,8 @@ class Scanner {
       add(v.begin, v.end, kPassword, kRankAssigned);
       return;
     }
-    if (!ascii || value.size() < 12 || v.raw || isNumberLike(value) || isPlaceholder(value) ||
-        isPatternOrCode(value, v.quoted)) {
+    if (!ascii || value.size() < 12 || v.raw || isNumberLike(value) || isPatternOrCode(value, v.quoted) ||
+        isPlaceholder(value)) {
       return;
     }
     // @handle, $var, :symbol quoted: a name with a sigil, not a secret; and
@@ -963,22 +1008,13 @@ class Scanner {
   }
 };
 
-}  // namespace
-
-Redacted redactSecrets(std::string_view text) {
-  Scanner scanner(text, false);
-  scanner.scan();
-  std::vector<Hit>& hits = scanner.hits();
-  Redacted out;
-  if (hits.empty()) {
-    out.text.assign(text);
-    return out;
-  }
+// Sorts and merges overlapping detections (a github token that is also a URL
+// password) into their union, named by the most specific detector: never less
+// redacted than any one detector wanted.
+void mergeHits(std::vector<Hit>& hits) {
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
-  // Overlapping detections (a github token that is also a URL password) become
-  // their union, named by the most specific detector: never less redacted.
   std::vector<Hit> merged;
   for (const Hit& h : hits) {
     if (!merged.empty() && h.begin < merged.back().end) {
@@ -992,18 +1028,68 @@ Redacted redactSecrets(std::string_view text) {
       merged.push_back(h);
     }
   }
-  out.text.reserve(text.size());
-  out.findings.reserve(merged.size());
+  hits = std::move(merged);
+}
+
+// Where a stretch of the output was copied from.
+struct Segment {
+  std::size_t out;
+  std::size_t in;
+  std::size_t length;
+};
+
+std::string applyHits(std::string_view text, const std::vector<Hit>& hits, std::vector<Segment>& segments) {
+  std::string out;
+  out.reserve(text.size());
+  segments.clear();
   std::size_t copied = 0;
-  for (const Hit& h : merged) {
-    out.text.append(text.substr(copied, h.begin - copied));
-    out.text.append(kMarker);
-    out.text.append(h.kind);
-    out.text.push_back(']');
+  for (const Hit& h : hits) {
+    segments.push_back({out.size(), copied, h.begin - copied});
+    out.append(text.substr(copied, h.begin - copied));
+    out.append(kMarker);
+    out.append(h.kind);
+    out.push_back(']');
     copied = h.end;
-    out.findings.push_back({std::string(h.kind), h.begin, h.end - h.begin});
   }
-  out.text.append(text.substr(copied));
+  segments.push_back({out.size(), copied, text.size() - copied});
+  out.append(text.substr(copied));
+  return out;
+}
+
+}  // namespace
+
+Redacted redactSecrets(std::string_view text) {
+  Scanner scanner(text, false);
+  scanner.scan();
+  std::vector<Hit> hits = std::move(scanner.hits());
+  Redacted out;
+  if (hits.empty()) {
+    out.text.assign(text);
+    return out;
+  }
+  // Idempotence by construction: a detector that read across text now
+  // replaced by a marker (a bearer token running into a PEM header) may judge
+  // the output differently. So the output is scanned again and whatever that
+  // finds (never overlapping a marker, so always inside one copied stretch)
+  // is mapped back and merged, until a scan of the output finds nothing. In
+  // practice the second scan finds nothing; it costs one more pass, and only
+  // over text that held a secret.
+  std::vector<Segment> segments;
+  for (;;) {
+    mergeHits(hits);
+    out.text = applyHits(text, hits, segments);
+    Scanner again(out.text, false);
+    again.scan();
+    if (again.hits().empty()) break;
+    for (const Hit& h : again.hits()) {
+      const auto seg = std::upper_bound(segments.begin(), segments.end(), h.begin,
+                                        [](std::size_t at, const Segment& s) { return at < s.out; }) - 1;
+      const std::size_t begin = seg->in + (h.begin - seg->out);
+      hits.push_back({begin, begin + (h.end - h.begin), h.kind, h.rank});
+    }
+  }
+  out.findings.reserve(hits.size());
+  for (const Hit& h : hits) out.findings.push_back({std::string(h.kind), h.begin, h.end - h.begin});
   return out;
 }
 

@@ -16,10 +16,12 @@
 namespace cadre::security {
 
 // One redacted span. `offset`/`length` are bytes in the *input* text; spans
-// always start and end on ASCII bytes, so they never split a UTF-8 sequence.
+// are delimited by ASCII bytes (quotes, separators, word boundaries), so they
+// never split a UTF-8 sequence.
 // Kinds: private-key, openai, anthropic, aws-access-key, aws-secret-key,
-// github, gitlab, slack, google-api-key, stripe, huggingface, npm, pypi, jwt,
-// url-password, bearer, basic-auth, password, secret.
+// github, gitlab, slack, google-api-key, google-oauth, stripe, huggingface,
+// npm, pypi, jwt, url-password, bearer, basic-auth, password, secret
+// (docs/security-redaction.md describes each).
 struct SecretFinding {
   std::string kind;
   std::size_t offset = 0;
@@ -34,15 +36,18 @@ struct Redacted {
 };
 
 // Replaces each secret with "[REDACTED:<kind>]". Idempotent: the output holds
-// nothing this detects, so redacting it again changes nothing. Any bytes are
-// accepted (invalid UTF-8 included); bytes outside secrets are copied as is.
+// nothing this detects (when something was found, the output is scanned again
+// before it is returned), so redacting it again changes nothing. Any bytes
+// are accepted (invalid UTF-8 included); bytes outside secrets are copied as
+// is.
 Redacted redactSecrets(std::string_view text);
 
 // redactSecrets(text).text.
 std::string redact(std::string_view text);
 
 // True when redactSecrets would change `text`; stops at the first finding and
-// allocates nothing, which makes it the cheap check for hot paths (logging).
+// does not allocate (unless `text` already holds markers), which makes it the
+// cheap check for hot paths (logging).
 bool containsSecret(std::string_view text);
 
 }  // namespace cadre::security
