@@ -71,6 +71,10 @@ struct CommandRequest {
   bool network = false;
   std::string why;
   int timeoutMs = 0;                       // 0: the configured limit
+  // Set only by cadre's own code for commands the user never has to vet
+  // (linters cadre detected itself); no tool exposes it to a model. Still
+  // parsed, deny-checked, sandboxed and audited.
+  bool preApproved = false;
 };
 
 struct DirEntry {

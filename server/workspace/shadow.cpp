@@ -240,6 +240,10 @@ Expected<MaterializeStats> ShadowWorkspace::materialize(const fs::path& dir,
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       const fs::path& src = it->path();
+      if (src == dir) {  // materializing into the project itself: not into itself again
+        it.disable_recursion_pending();
+        continue;
+      }
       const fs::path rel = src.lexically_relative(root);
       if (exclude && exclude(rel.generic_string())) {
         std::error_code e1;
