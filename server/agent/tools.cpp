@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "server/analysis/ignore.hpp"
+#include "server/workspace/lint_runner.hpp"
 #include "support/files.hpp"
 
 namespace cadre::agent {
@@ -290,6 +291,26 @@ Expected<ToolOutput> editFileTool(const nlohmann::json& args, ToolContext& ctx) 
   return diffOutput(**shadow, *touched);
 }
 
+Expected<ToolOutput> lintChangesTool(const nlohmann::json&, ToolContext& ctx) {
+  auto shadow = shadowOf(ctx, "lint_changes");
+  if (!shadow) return shadow.error();
+  auto report = workspace::lintChanges(ctx.gate, ctx.actor, **shadow, ctx.shadowDir, ctx.linters, ctx.cancel);
+  if (!report) return report.error();
+  ToolOutput out;
+  out.data = {{"introduced", nlohmann::json::array()}, {"ran", report->ran}, {"problems", report->problems}};
+  for (const auto& d : report->introduced) {
+    out.text += d.path + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.severity + ": " + d.message +
+                (d.code.empty() ? "" : " [" + d.code + "]") + " (" + d.source + ")\n";
+    out.data["introduced"].push_back({{"path", d.path}, {"line", d.line}, {"column", d.column}, {"severity", d.severity},
+                                      {"code", d.code}, {"message", d.message}, {"source", d.source}});
+  }
+  if (report->ran.empty()) out.text = "no linter applies to the changed files\n";
+  else if (report->introduced.empty()) out.text = "the change introduced no problems (" + std::to_string(report->ran.size()) + " linters ran)\n";
+  for (const auto& p : report->problems) out.text += "note: " + p + "\n";
+  out.isError = !report->introduced.empty();
+  return out;
+}
+
 }  // namespace
 
 void ToolRegistry::add(ToolSpec spec, ToolFn fn) {
@@ -378,6 +399,10 @@ ToolRegistry builtinTools() {
   r.add({"rename_file", "Rename or move a file in the task's shadow workspace.",
          object({{"from", {{"type", "string"}}}, {"to", {{"type", "string"}}}}, {"from", "to"}), {.writesShadow = true}},
         renameFileTool);
+  r.add({"lint_changes",
+         "Run the project's linters on the task's changed files and report only the problems the change introduced.",
+         object({}, {}), {.readsFiles = true}},
+        lintChangesTool);
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/security/gate.hpp"
+#include "server/workspace/lint.hpp"
 #include "server/workspace/shadow.hpp"
 #include "support/expected.hpp"
 
@@ -36,6 +37,8 @@ struct ToolContext {
   // Null: the edit tools refuse (there is nowhere safe to put an edit).
   workspace::ShadowWorkspace* shadow = nullptr;
   std::filesystem::path shadowDir = {};
+  // The project's linters (detected and configured), for lint_changes.
+  std::vector<workspace::LinterSpec> linters = {};
 };
 
 struct ToolOutput {
@@ -62,8 +65,8 @@ class ToolRegistry {
   std::vector<ToolFn> fns_;
 };
 
-// read_file, list_files, search_files, run_command, and the shadow edit
-// tools write_file, edit_file, delete_file, rename_file.
+// read_file, list_files, search_files, run_command, the shadow edit tools
+// write_file, edit_file, delete_file, rename_file, and lint_changes.
 ToolRegistry builtinTools();
 
 }  // namespace cadre::agent

@@ -65,6 +65,14 @@ class SectionReader {
     target = candidate;
   }
   ConfigScope scope() const { return scope_; }
+  // An array kept as JSON for the part that reads it (which validates it and
+  // reports per element); later layers replace earlier ones.
+  void jsonArray(const char* key, json& target) {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_array()) return error(key, "expected an array, got " + describe(*v));
+    target = *v;
+  }
   void stringList(const char* key, std::vector<std::string>& target) {
     const json* v = find(key);
     if (!v) return;
@@ -141,6 +149,10 @@ void readConfig(SectionReader& root, Config& c) {
     r.integer("maxOutstandingCalls", c.server.maxOutstandingCalls, 1, 100000);
     r.integer("callTimeoutSeconds", c.server.callTimeoutSeconds, 1, 86400);
     r.userOnly("tokenEnv").string("tokenEnv", c.server.tokenEnv);
+  });
+  root.section("lint", [&](SectionReader& r) {
+    r.boolean("autodetect", c.lint.autodetect);
+    r.jsonArray("linters", c.lint.linters);
   });
   root.section("security", [&](SectionReader& r) {
     auto strictness = [](const std::string& mode) { return mode == "read-only" ? 2 : mode == "ask" ? 1 : 0; };

@@ -44,8 +44,17 @@ struct SecuritySettings {
   bool auditContent = false;  // record prompts and outputs in the audit log, not just their sizes; user file only
 };
 
+// Linters for the shadow workspace (docs/configuration.md). Configured
+// linters may come from a project file: each command is put to the user for
+// approval before it first runs, like any command.
+struct LintSettings {
+  bool autodetect = true;                      // linters found on PATH
+  nlohmann::json linters = nlohmann::json::array();  // [{name, command, globs, format, regex, timeoutSeconds}]
+};
+
 struct Config {
   LogSettings log;
+  LintSettings lint;
   ServerSettings server;
   SecuritySettings security;
 };

@@ -22,6 +22,7 @@
 #include "server/core/lsp_types.hpp"
 #include "server/core/project.hpp"
 #include "server/workspace/document_store.hpp"
+#include "server/workspace/lint.hpp"
 #include "server/workspace/shadow.hpp"
 
 namespace cadre::core {
@@ -127,6 +128,10 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   void onShadowDiff(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
   void onShadowApply(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
   void onShadowDiscard(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
+  void onShadowLint(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
+  // Detected (unless lint.autodetect is off) plus configured linters; bad
+  // configured entries are reported in `problems`.
+  std::vector<workspace::LinterSpec> projectLinters(std::vector<std::string>& problems) const;
   std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
   std::filesystem::path shadowDirFor(const std::string& task) const;
   void recoverInterruptedApplies();

@@ -10,6 +10,7 @@
 #include "server/core/security_context.hpp"
 #include "server/core/state_paths.hpp"
 #include "server/core/uri.hpp"
+#include "server/agent/tools.hpp"
 #include "server/workspace/apply.hpp"
 
 namespace cadre::core {
@@ -34,6 +35,49 @@ void LspSession::bindShadow() {
   dispatcher_.bind("cadre/shadow.diff", this, &LspSession::onShadowDiff);
   dispatcher_.bind("cadre/shadow.apply", this, &LspSession::onShadowApply);
   dispatcher_.bind("cadre/shadow.discard", this, &LspSession::onShadowDiscard);
+  dispatcher_.bind("cadre/shadow.lint", this, &LspSession::onShadowLint);
+}
+
+std::vector<workspace::LinterSpec> LspSession::projectLinters(std::vector<std::string>& problems) const {
+  std::vector<workspace::LinterSpec> out;
+  auto roots = rootPaths();
+  if (roots.empty()) return out;
+  for (const auto& j : config_.config.lint.linters) {
+    auto l = workspace::linterFromJson(j);
+    if (l) out.push_back(std::move(*l));
+    else problems.push_back("lint.linters: " + l.error().message);
+  }
+  if (config_.config.lint.autodetect) {
+    for (auto& l : workspace::detectLinters(roots.front(), workspace::whichOnPath)) {
+      // A configured linter of the same name replaces the detected one.
+      if (std::none_of(out.begin(), out.end(), [&](const workspace::LinterSpec& c) { return c.name == l.name; }))
+        out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
+void LspSession::onShadowLint(const lsp::ShadowParams& p, protocol::Callback<json> reply) {
+  auto s = shadowFor(p.task, false);
+  if (!s || s->empty()) return reply(json{{"task", p.task}, {"diagnostics", json::array()}, {"ran", json::array()}, {"problems", json::array()}});
+  auto ctx = securityContext();
+  if (!ctx) return reply(ctx.error());
+  std::vector<std::string> problems;
+  auto linters = projectLinters(problems);
+  auto roots = rootPaths();
+  toolThreads_.start([ctx = *ctx, s, p, reply, linters, problems, dir = shadowDirFor(p.task), root = s->roots().front()]() mutable {
+    agent::ToolContext tc{*ctx->gate, security::Actor{"", "linter"}, reply.token().flag(), {}, s.get(), dir, linters};
+    auto out = ctx->tools.call("lint_changes", json::object(), tc);
+    if (!out) return reply(out.error());
+    json diags = json::array();
+    for (const auto& d : out->data.value("introduced", json::array())) {
+      json e = d;
+      e["uri"] = pathToUri(root / d.value("path", ""));
+      diags.push_back(e);
+    }
+    for (const auto& q : out->data.value("problems", json::array())) problems.push_back(q.get<std::string>());
+    reply(json{{"task", p.task}, {"diagnostics", diags}, {"ran", out->data.value("ran", json::array())}, {"problems", problems}});
+  });
 }
 
 std::shared_ptr<workspace::ShadowWorkspace> LspSession::shadowFor(const std::string& task, bool create) {

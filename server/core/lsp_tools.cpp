@@ -139,8 +139,13 @@ void LspSession::onToolsCall(const lsp::ToolCallParams& params, protocol::Callba
                                                          "); try again when one has finished"));
   auto shadow = shadowFor(params.task, true);
   auto shadowDir = shadowDirFor(params.task);
-  toolThreads_.start([ctx = *ctx, params, reply, shadow, shadowDir]() {
-    agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}, shadow.get(), shadowDir};
+  std::vector<workspace::LinterSpec> linters;
+  if (params.name == "lint_changes") {
+    std::vector<std::string> ignored;  // configuration problems surface in cadre/shadow.lint
+    linters = projectLinters(ignored);
+  }
+  toolThreads_.start([ctx = *ctx, params, reply, shadow, shadowDir, linters]() {
+    agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}, shadow.get(), shadowDir, linters};
     auto out = ctx->tools.call(params.name, params.arguments, tc);
     if (!out) return reply(out.error());
     reply(json{{"content", out->text}, {"data", out->data}, {"isError", out->isError}});
