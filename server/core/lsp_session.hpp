@@ -129,6 +129,7 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   void onShadowApply(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
   void onShadowDiscard(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
   void onShadowLint(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
+  void onShadowCommitBranch(const lsp::ShadowParams&, protocol::Callback<protocol::json>);
   // Detected (unless lint.autodetect is off) plus configured linters; bad
   // configured entries are reported in `problems`.
   std::vector<workspace::LinterSpec> projectLinters(std::vector<std::string>& problems) const;
@@ -166,6 +167,12 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   std::shared_ptr<SecurityContext> security_;
   std::mutex shadowsMu_;
   std::map<std::string, std::shared_ptr<workspace::ShadowWorkspace>> shadows_;
+  // What each task's last apply landed (for commitBranch): paths and changes.
+  struct AppliedChange {
+    std::vector<std::pair<std::filesystem::path, std::string>> files;  // path, "created"/"modified"/"deleted"
+    std::string why;
+  };
+  std::map<std::string, AppliedChange> applied_;
   // Last: its bound handlers point into this object, so it goes first.
   protocol::Dispatcher dispatcher_;
   // After the dispatcher: destroyed first, so its indexing thread (whose

@@ -12,6 +12,7 @@
 #include "server/core/uri.hpp"
 #include "server/agent/tools.hpp"
 #include "server/workspace/apply.hpp"
+#include "server/workspace/git_branch.hpp"
 
 namespace cadre::core {
 
@@ -36,6 +37,7 @@ void LspSession::bindShadow() {
   dispatcher_.bind("cadre/shadow.apply", this, &LspSession::onShadowApply);
   dispatcher_.bind("cadre/shadow.discard", this, &LspSession::onShadowDiscard);
   dispatcher_.bind("cadre/shadow.lint", this, &LspSession::onShadowLint);
+  dispatcher_.bind("cadre/shadow.commitBranch", this, &LspSession::onShadowCommitBranch);
 }
 
 std::vector<workspace::LinterSpec> LspSession::projectLinters(std::vector<std::string>& problems) const {
@@ -155,7 +157,8 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
   if (chosen.empty()) return reply(makeError(ErrorCode::InvalidParams, "none of the given uris has a change in task '" + p.task + "'"));
   int pause = 0;
   if (const char* f = std::getenv("CADRE_FAULT_APPLY_PAUSE_MS"); f && *f) pause = std::atoi(f);
-  toolThreads_.start([ctx = *ctx, s, chosen, p, reply, journal = journalDir(roots.front()), pause]() {
+  std::weak_ptr<LspSession> weak = weak_from_this();
+  toolThreads_.start([ctx = *ctx, s, chosen, p, reply, journal = journalDir(roots.front()), pause, weak]() {
     std::vector<std::string> paths;
     std::string diff;
     for (const auto& c : chosen) {
@@ -187,11 +190,69 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
     std::vector<std::filesystem::path> done;
     for (const auto& c : chosen) done.push_back(c.path);
     s->forget(done);
+    if (auto self = weak.lock()) {
+      AppliedChange record;
+      record.why = p.why;
+      for (const auto& c : chosen) record.files.emplace_back(c.path, workspace::toString(c.kind));
+      std::lock_guard lock(self->shadowsMu_);
+      self->applied_[p.task] = std::move(record);
+    }
     json result = {{"task", p.task}, {"written", json::array()}, {"deleted", json::array()}, {"merged", json::array()}};
     for (const auto& w : applied->written) result["written"].push_back(pathToUri(w));
     for (const auto& d : applied->deleted) result["deleted"].push_back(pathToUri(d));
     for (const auto& m : applied->merged) result["merged"].push_back(pathToUri(m));
     reply(result);
+  });
+}
+
+}  // namespace cadre::core
+
+namespace cadre::core {
+
+void LspSession::onShadowCommitBranch(const lsp::ShadowParams& p, protocol::Callback<json> reply) {
+  AppliedChange change;
+  {
+    std::lock_guard lock(shadowsMu_);
+    auto it = applied_.find(p.task);
+    if (it == applied_.end())
+      return reply(makeError(ErrorCode::InvalidRequest, "task '" + p.task + "' has applied nothing to commit (apply it first)"));
+    change = it->second;
+  }
+  auto ctx = securityContext();
+  if (!ctx) return reply(ctx.error());
+  const std::string branch = p.branch.empty() ? "cadre/" + p.task : p.branch;
+  std::string message = p.message;
+  if (message.empty()) {
+    message = "cadre: " + (change.why.empty() ? "task " + p.task : change.why) + "\n\n";
+    for (const auto& [path, kind] : change.files)
+      message += "- " + kind + " " + path.filename().string() + "\n";
+  }
+  auto roots = rootPaths();
+  toolThreads_.start([ctx = *ctx, change, branch, message, p, reply, root = roots.front()]() {
+    std::vector<std::string> paths;
+    std::vector<std::filesystem::path> files;
+    for (const auto& [path, kind] : change.files) {
+      paths.push_back(path.string());
+      files.push_back(path);
+    }
+    // The user sees the branch and message before cadre writes to their .git.
+    auto ok = ctx->gate->authorizeRealEdit(security::Actor{"", ""}, paths,
+                                           "commit to a new branch '" + branch + "' of the repository at " + root.string() +
+                                               " (HEAD, the index and your working tree stay as they are):\n\n" + message,
+                                           "commit task " + p.task + " to a branch", reply.token().flag());
+    if (!ok) return reply(ok.error());
+    auto made = workspace::commitToNewBranch(root, branch, message, files);
+    json audit = {{"actor", "user"}, {"task", p.task}, {"branch", branch}, {"paths", paths}};
+    if (!made) {
+      audit["error"] = made.error().message;
+      ctx->gate->record(security::audit_kind::kGitCommit, audit);
+      return reply(made.error());
+    }
+    audit["commit"] = made->commit;
+    audit["base"] = made->base;
+    ctx->gate->record(security::audit_kind::kGitCommit, audit);
+    reply(json{{"task", p.task}, {"branch", made->branch}, {"commit", made->commit}, {"base", made->base}, {"files", made->files},
+               {"message", message}});
   });
 }
 

@@ -137,7 +137,7 @@ void from_json(const json& j, ToolCallParams& p) {
 namespace cadre::core::lsp {
 
 void from_json(const json& j, ShadowParams& p) {
-  ObjectMapper(j).optional("task", p.task).optional("uris", p.uris).optional("why", p.why);
+  ObjectMapper(j).optional("task", p.task).optional("uris", p.uris).optional("why", p.why).optional("branch", p.branch).optional("message", p.message);
   if (p.task.empty() || p.task.size() > 128 ||
       p.task.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos ||
       p.task.find("..") != std::string::npos)

@@ -200,6 +200,8 @@ struct ShadowParams {
   std::string task = "default";
   std::vector<std::string> uris;  // apply: only these files (empty: all)
   std::string why;                // apply: shown in the approval
+  std::string branch;             // commitBranch: default "cadre/<task>"
+  std::string message;            // commitBranch: default generated from the change
 };
 void from_json(const json& j, ShadowParams& p);
 

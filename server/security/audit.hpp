@@ -44,11 +44,13 @@ inline constexpr std::string_view kEditApplied = "edit_applied";
 inline constexpr std::string_view kCheckpointRestore = "checkpoint_restore";
 inline constexpr std::string_view kPolicyDenied = "policy_denied";
 inline constexpr std::string_view kSession = "session";
+inline constexpr std::string_view kGitCommit = "git_commit";  // a commit cadre made in the user's repository
 }  // namespace audit_kind
 
-inline constexpr std::array<std::string_view, 8> kAuditKinds = {
+inline constexpr std::array<std::string_view, 9> kAuditKinds = {
     audit_kind::kModelRequest, audit_kind::kToolCall,          audit_kind::kApproval,     audit_kind::kCommand,
-    audit_kind::kEditApplied,  audit_kind::kCheckpointRestore, audit_kind::kPolicyDenied, audit_kind::kSession};
+    audit_kind::kEditApplied,  audit_kind::kCheckpointRestore, audit_kind::kPolicyDenied, audit_kind::kSession,
+    audit_kind::kGitCommit};
 
 bool isAuditKind(std::string_view kind);
 

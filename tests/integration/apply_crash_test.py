@@ -170,13 +170,28 @@ def main():
         res = s.wait_for(lambda m: m.get("id") == 60)
         check(len(res.get("result", {}).get("written", [])) == N, "an uninterrupted apply writes all six files")
         check(state() == [new(i) for i in range(N)], "…and they hold the new content")
+        check(tree_hash(os.path.join(project, ".git")) == git_before,
+              "the user's .git is byte-identical after crash, recovery and apply (no objects, index or HEAD touched)")
+
+        # Only when asked (and approved): the applied change on a new branch.
+        index_before = open(os.path.join(project, ".git", "index"), "rb").read()
+        head_before = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, env=genv).stdout
+        s.send({"jsonrpc": "2.0", "id": 70, "method": "cadre/shadow.commitBranch", "params": {"task": "t2"}})
+        req = s.wait_for(lambda m: m.get("method") == "cadre/approval.request")
+        check("commit to a new branch 'cadre/t2'" in req["params"].get("diff", ""), "the commit is put to the user first")
+        s.send({"jsonrpc": "2.0", "id": req["id"], "result": {"decision": "allowOnce"}})
+        res = s.wait_for(lambda m: m.get("id") == 70).get("result", {})
+        check(res.get("branch") == "cadre/t2" and len(res.get("files", [])) == N, "commitBranch made cadre/t2 with the six files")
+        names = subprocess.run(["git", "diff", "--name-only", "HEAD", "cadre/t2"], cwd=project, capture_output=True,
+                               text=True, env=genv).stdout.split()
+        check(names == ["f%d.txt" % i for i in range(N)], "the branch holds exactly the applied change on top of HEAD")
+        check(subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, env=genv).stdout == head_before
+              and open(os.path.join(project, ".git", "index"), "rb").read() == index_before,
+              "HEAD and the index are untouched by the branch commit")
         s.send({"jsonrpc": "2.0", "id": 99, "method": "shutdown"})
         s.wait_for(lambda m: m.get("id") == 99)
         s.send({"jsonrpc": "2.0", "method": "exit"})
         s.p.wait(timeout=10)
-
-        check(tree_hash(os.path.join(project, ".git")) == git_before,
-              "the user's .git is byte-identical (no objects, index or HEAD touched)")
         audit = subprocess.run([cadre, "audit", "verify", project], env=env, capture_output=True, text=True)
         check(audit.returncode == 0, "the audit chain is intact after the crash: " + audit.stdout.strip())
     finally:
