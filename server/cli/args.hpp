@@ -31,6 +31,7 @@ int runIndex(Args& args);
 int runMap(Args& args);
 int runCheck(Args& args);
 int runTools(Args& args);
+int runModels(Args& args);
 int runAudit(Args& args);
 
 }  // namespace cadre::cli

@@ -31,7 +31,7 @@ Commands:
   check [DIR]                         import consistency diagnostics; exit 1 on errors
   tools list|call NAME [JSON]         run an agent tool through the security gate
   run "TASK" [DIR]                    plan/execute/review headless            (not yet available)
-  models list|health|bench            configured models and their state       (not yet available)
+  models list|health [--json]         configured models, their endpoints and reachability
   eval [--model NAME]                 tool-use evaluation of a model          (not yet available)
   checkpoints list|diff|restore       the project's checkpoints               (not yet available)
   audit verify|show                   the audit trail
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   if (command == "check") return cli::runCheck(args);
   if (command == "tools") return cli::runTools(args);
   if (command == "checkpoints") return notYet(command, 4);
-  if (command == "models") return notYet(command, 5);
+  if (command == "models") return cli::runModels(args);
   if (command == "audit") return cli::runAudit(args);
   if (command == "run") return notYet(command, 7);
   if (command == "acp") return notYet(command, 8);

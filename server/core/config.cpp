@@ -2,6 +2,8 @@
 // key is known exactly when some code reads it.
 #include "server/core/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -94,6 +96,40 @@ class SectionReader {
     target = static_cast<Int>(n);
   }
 
+  void number(const char* key, double& target, double min, double max) {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_number()) return error(key, "expected a number, got " + describe(*v));
+    const double n = v->get<double>();
+    if (n < min || n > max) return error(key, "expected a number from " + json(min).dump() + " to " + json(max).dump());
+    target = n;
+  }
+  void optionalBoolean(const char* key, std::optional<bool>& target) {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_boolean()) return error(key, "expected true or false, got " + describe(*v));
+    target = v->get<bool>();
+  }
+  // An error about `key` that does not echo its value (it may be a secret).
+  void reject(const char* key, std::string message) {
+    seen_.insert(key);
+    error(key, std::move(message));
+  }
+  bool has(const char* key) const { return obj_.contains(key); }
+  // Calls `read(name, reader)` for every member, each of which must be an object.
+  template <class F>
+  void eachObject(F&& read) {
+    for (const auto& [key, value] : obj_.items()) {
+      seen_.insert(key);
+      if (!value.is_object()) {
+        error(key, "expected an object, got " + describe(value));
+        continue;
+      }
+      SectionReader nested(value, path(key), source_, scope_, out_);
+      read(key, nested);
+    }
+  }
+
   // Calls `read` with a reader for the nested object `key`.
   template <class F>
   void section(const char* key, F&& read) {
@@ -139,6 +175,8 @@ class SectionReader {
   std::set<std::string> blocked_;
 };
 
+void readModels(SectionReader& root, Config& c);
+
 void readConfig(SectionReader& root, Config& c) {
   root.section("log", [&](SectionReader& r) {
     r.string("level", c.log.level, {"trace", "debug", "info", "warn", "error", "off"});
@@ -176,6 +214,84 @@ void readConfig(SectionReader& root, Config& c) {
     limit("commandMaxProcesses", c.security.commandMaxProcesses, 4, 1 << 16);
     limit("commandMaxOutputKB", c.security.commandMaxOutputKB, 1, 1 << 20);
     r.userOnly("auditContent").boolean("auditContent", c.security.auditContent);
+  });
+  readModels(root, c);
+}
+
+bool isEnvName(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+}
+
+void readModel(const std::string& name, SectionReader& m, models::ModelSpec& spec) {
+  spec.name = name;
+  std::string api = "openai";
+  m.string("api", api, {"openai", "anthropic", "ollama"});
+  spec.api = api == "anthropic" ? models::Api::Anthropic : api == "ollama" ? models::Api::Ollama : models::Api::OpenAI;
+  m.string("model", spec.model);
+  std::string baseUrl;
+  m.string("baseUrl", baseUrl);
+  if (!baseUrl.empty()) spec.endpoints.push_back(baseUrl);
+  m.stringList("endpoints", spec.endpoints);
+  if (m.has("keyEnv")) {
+    // Checked without echoing: a key pasted here by mistake must not reach a log.
+    std::string value;
+    m.string("keyEnv", value);
+    if (!value.empty() && !isEnvName(value)) {
+      m.reject("keyEnv", "expected the name of an environment variable (letters, digits, _), not the key itself");
+    } else {
+      spec.keyEnv = value;
+    }
+  }
+  m.string("keyFile", spec.keyFile);
+  m.optionalBoolean("local", spec.local);
+  m.string("provider", spec.provider);
+  std::string toolCalls = "native";
+  m.string("toolCalls", toolCalls, {"native", "text"});
+  spec.toolCalls = toolCalls == "text" ? models::ToolCallMode::Text : models::ToolCallMode::Native;
+  m.integer("contextTokens", spec.contextTokens, 256, 10000000);
+  m.integer("maxOutputTokens", spec.maxOutputTokens, 1, 1000000);
+  m.number("inputCostPerMTok", spec.inputCostPerMTok, 0, 1e6);
+  m.number("outputCostPerMTok", spec.outputCostPerMTok, 0, 1e6);
+}
+
+void readModels(SectionReader& root, Config& c) {
+  root.userOnly("models").section("models", [&](SectionReader& r) {
+    c.models.models.clear();
+    r.eachObject([&](const std::string& name, SectionReader& m) {
+      models::ModelSpec spec;
+      readModel(name, m, spec);
+      c.models.models.push_back(std::move(spec));
+    });
+  });
+  // Any layer may pick which of the user's models plays which role.
+  root.section("roles", [&](SectionReader& r) {
+    for (const char* role : {"planner", "executor", "reviewer", "coordinator", "worker", "default"}) {
+      std::vector<std::string> names;
+      r.stringList(role, names);
+      if (!names.empty()) c.models.roles[role] = std::move(names);
+    }
+  });
+  root.section("router", [&](SectionReader& r) {
+    auto& s = c.models.router;
+    r.integer("connectTimeoutMs", s.connectTimeoutMs, 100, 600000);
+    r.integer("firstTokenTimeoutMs", s.firstTokenTimeoutMs, 1000, 3600000);
+    r.integer("idleTimeoutMs", s.idleTimeoutMs, 1000, 3600000);
+    r.integer("maxRetries", s.maxRetries, 0, 10);
+    r.integer("maxRetryAfterMs", s.maxRetryAfterMs, 0, 600000);
+    r.integer("breakerFailures", s.breakerFailures, 1, 1000);
+    r.integer("breakerCooldownMs", s.breakerCooldownMs, 100, 3600000);
+    std::int64_t tokens = s.maxTokensPerRequest;
+    r.integer("maxTokensPerRequest", tokens, 0, 100000000);
+    r.tightenOnly("maxTokensPerRequest", s.maxTokensPerRequest, tokens,
+                  [](std::int64_t a, std::int64_t b) { return b != 0 && (a == 0 || b <= a); });
+    double cost = s.maxCostPerRequest;
+    r.number("maxCostPerRequest", cost, 0, 1e6);
+    r.tightenOnly("maxCostPerRequest", s.maxCostPerRequest, cost, [](double a, double b) { return b != 0 && (a == 0 || b <= a); });
+    bool distinct = s.reviewerDistinctProvider;
+    r.boolean("reviewerDistinctProvider", distinct);
+    r.tightenOnly("reviewerDistinctProvider", s.reviewerDistinctProvider, distinct, [](bool a, bool b) { return b || !a; });
+    r.stringList("sensitive", s.sensitive);
   });
 }
 
@@ -226,6 +342,16 @@ void applyConfigJson(const json& j, const std::string& source, ConfigScope scope
   }
   SectionReader root(j, "", source, scope, out);
   readConfig(root, out.config);
+}
+
+models::RouterConfig routerConfig(const Config& config) {
+  models::RouterConfig out = config.models.models.empty() ? models::defaultRouterConfig() : models::RouterConfig{};
+  if (!config.models.models.empty()) out.models = config.models.models;
+  for (const auto& [role, names] : config.models.roles) out.roles[role] = names;
+  out.settings = config.models.router;
+  out.localOnly = config.security.localOnly;
+  out.userConfigPath = userConfigPath().string();
+  return out;
 }
 
 LoadedConfig loadConfig(const std::vector<std::filesystem::path>& projectRoots, const std::filesystem::path& userFile) {

@@ -11,8 +11,11 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "server/models/model_config.hpp"
 
 namespace cadre::core {
 
@@ -44,6 +47,17 @@ struct SecuritySettings {
   bool auditContent = false;  // record prompts and outputs in the audit log, not just their sizes; user file only
 };
 
+// Models, roles and the router's policies (docs/models.md). Model
+// definitions — endpoints, keys (by variable or file name), what counts as
+// local — come from the user file only: a cloned repository must not be
+// able to send code, or a key, to an endpoint of its choosing. A project may
+// assign the user's models to roles, add sensitive globs and tighten limits.
+struct ModelsSettings {
+  std::vector<models::ModelSpec> models;  // empty: the default (every role → local Ollama)
+  std::map<std::string, std::vector<std::string>> roles;
+  models::RouterSettings router;
+};
+
 // Linters for the shadow workspace (docs/configuration.md). Configured
 // linters may come from a project file: each command is put to the user for
 // approval before it first runs, like any command.
@@ -57,7 +71,12 @@ struct Config {
   LintSettings lint;
   ServerSettings server;
   SecuritySettings security;
+  ModelsSettings models;
 };
+
+// The router's configuration from the loaded settings: the user's models and
+// roles, or the default, plus security.localOnly.
+models::RouterConfig routerConfig(const Config& config);
 
 struct ConfigDiagnostic {
   enum class Severity { Warning, Error };

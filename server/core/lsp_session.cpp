@@ -110,6 +110,7 @@ void LspSession::bindMethods() {
   bindNavigation();
   bindTools();
   bindShadow();
+  bindTasks();
   d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }

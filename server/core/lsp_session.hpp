@@ -22,6 +22,7 @@
 #include "server/core/lsp_types.hpp"
 #include "server/core/project.hpp"
 #include "server/workspace/document_store.hpp"
+#include "server/models/router.hpp"
 #include "server/workspace/lint.hpp"
 #include "server/workspace/shadow.hpp"
 
@@ -136,6 +137,10 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
   std::filesystem::path shadowDirFor(const std::string& task) const;
   void recoverInterruptedApplies();
+  // Tasks: the plan/execute/review loop (lsp_task.cpp)
+  void bindTasks();
+  void onTaskStart(const lsp::TaskStartParams&, protocol::Callback<protocol::json>);
+  void onTaskCancel(const lsp::TaskIdParams&, protocol::Callback<protocol::json>);
   // Built on first use for the current roots and settings; reset when they change.
   Expected<std::shared_ptr<SecurityContext>> securityContext();
   void resetSecurityContext();
@@ -173,6 +178,11 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
     std::string why;
   };
   std::map<std::string, AppliedChange> applied_;
+  // Running tasks' cancel flags, and the session's model router (built on
+  // first use from the config).
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> tasks_;
+  std::shared_ptr<models::Router> router_;
+  int taskCounter_ = 0;
   // Last: its bound handlers point into this object, so it goes first.
   protocol::Dispatcher dispatcher_;
   // After the dispatcher: destroyed first, so its indexing thread (whose

@@ -145,3 +145,19 @@ void from_json(const json& j, ShadowParams& p) {
 }
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, TaskStartParams& p) {
+  ObjectMapper(j).required("prompt", p.prompt).optional("task", p.task).optional("mapTokens", p.mapTokens);
+  if (p.prompt.find_first_not_of(" \t\r\n") == std::string::npos) throw protocol::DecodeError("prompt", "must not be empty");
+  if (!p.task.empty()) {
+    ShadowParams check;
+    from_json(json{{"task", p.task}}, check);
+  }
+  if (p.mapTokens > 100000) throw protocol::DecodeError("mapTokens", "expected at most 100000");
+}
+
+void from_json(const json& j, TaskIdParams& p) { ObjectMapper(j).required("task", p.task); }
+
+}  // namespace cadre::core::lsp

@@ -206,3 +206,20 @@ struct ShadowParams {
 void from_json(const json& j, ShadowParams& p);
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+// cadre/task.start: the plan/execute/review loop on the user's request.
+struct TaskStartParams {
+  std::string prompt;
+  std::string task;  // default: generated ("task-N")
+  std::size_t mapTokens = 2048;
+};
+void from_json(const json& j, TaskStartParams& p);
+
+struct TaskIdParams {
+  std::string task;
+};
+void from_json(const json& j, TaskIdParams& p);
+
+}  // namespace cadre::core::lsp

@@ -1,0 +1,74 @@
+// cadre/task.start and cadre/task.cancel: the agent loop on a worker thread,
+// its progress streamed as cadre/task.event notifications. The result is a
+// diff in the task's shadow workspace; the user lands it with
+// cadre/shadow.apply (which asks for approval).
+#include <spdlog/spdlog.h>
+
+#include "server/agent/task.hpp"
+#include "server/analysis/repo_map.hpp"
+#include "server/core/lsp_session.hpp"
+#include "server/core/security_context.hpp"
+#include "server/core/state_paths.hpp"
+#include "support/files.hpp"
+
+namespace cadre::core {
+
+using protocol::json;
+
+void LspSession::bindTasks() {
+  dispatcher_.bind("cadre/task.start", this, &LspSession::onTaskStart);
+  dispatcher_.bind("cadre/task.cancel", this, &LspSession::onTaskCancel);
+}
+
+void LspSession::onTaskStart(const lsp::TaskStartParams& p, protocol::Callback<json> reply) {
+  auto ctx = securityContext();
+  if (!ctx) return reply(ctx.error());
+  if (!router_) {
+    auto router = models::Router::create(routerConfig(config_.config));
+    if (!router) return reply(makeError(router.error().code, "models: " + router.error().message));
+    router_ = std::shared_ptr<models::Router>(std::move(*router));
+  }
+  const std::string task = p.task.empty() ? "task-" + std::to_string(++taskCounter_) : p.task;
+  if (tasks_.count(task) && !tasks_[task]->load())
+    return reply(makeError(ErrorCode::InvalidRequest, "task '" + task + "' is already running"));
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  tasks_[task] = cancel;
+
+  agent::TaskOptions options;
+  options.id = task;
+  options.prompt = p.prompt;
+  auto roots = rootPaths();
+  if (!roots.empty()) readWholeFile(roots.front() / ".cadre" / "MEMORY.md", options.memory);
+  if (project_.ready() && !project_.indexes().empty()) {
+    analysis::RepoMapOptions mo;
+    mo.tokenBudget = p.mapTokens;
+    options.repoMap = analysis::buildRepoMap(*project_.indexes().front(), mo).text;
+  }
+  std::vector<std::string> problems;
+  auto linters = projectLinters(problems);
+  auto shadow = shadowFor(task, true);
+  std::weak_ptr<LspSession> weak = weak_from_this();
+  // Events go out as notifications, numbered so a client can tell a gap.
+  auto seq = std::make_shared<std::atomic<std::int64_t>>(0);
+  auto emit = [weak, task, seq](const agent::TaskEvent& e) {
+    if (auto self = weak.lock())
+      self->dispatcher_.notify("cadre/task.event", {{"task", task}, {"seq", ++*seq}, {"kind", e.kind}, {"data", e.data}});
+  };
+  reply(json{{"task", task}});
+  toolThreads_.start([ctx = *ctx, router = router_, options, linters, shadow, dir = shadowDirFor(task), cancel, emit]() {
+    agent::ToolContext tc{*ctx->gate, security::Actor{}, cancel.get(), {}, shadow.get(), dir, linters};
+    agent::TaskRunner runner(*router, ctx->tools, tc, emit);
+    auto result = runner.run(options, cancel.get());
+    if (!result) spdlog::warn("task {}: {}", options.id, result.error().message);
+    cancel->store(true);  // finished: the name may be reused
+  });
+}
+
+void LspSession::onTaskCancel(const lsp::TaskIdParams& p, protocol::Callback<json> reply) {
+  auto it = tasks_.find(p.task);
+  if (it == tasks_.end()) return reply(makeError(ErrorCode::InvalidParams, "no task named '" + p.task + "'"));
+  const bool wasRunning = !it->second->exchange(true);
+  reply(json{{"task", p.task}, {"cancelled", wasRunning}});
+}
+
+}  // namespace cadre::core
