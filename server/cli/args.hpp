@@ -32,6 +32,7 @@ int runMap(Args& args);
 int runCheck(Args& args);
 int runTools(Args& args);
 int runModels(Args& args);
+int runRun(Args& args);
 int runAudit(Args& args);
 
 }  // namespace cadre::cli

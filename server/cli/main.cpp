@@ -30,7 +30,7 @@ Commands:
   map [DIR] [--tokens N] [--focus F]  print the ranked repo map within a token budget
   check [DIR]                         import consistency diagnostics; exit 1 on errors
   tools list|call NAME [JSON]         run an agent tool through the security gate
-  run "TASK" [DIR]                    plan/execute/review headless            (not yet available)
+  run "TASK" [DIR] [--yes]            plan/execute/review headless, approvals on the terminal
   models list|health [--json]         configured models, their endpoints and reachability
   eval [--model NAME]                 tool-use evaluation of a model          (not yet available)
   checkpoints list|diff|restore       the project's checkpoints               (not yet available)
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   if (command == "checkpoints") return notYet(command, 4);
   if (command == "models") return cli::runModels(args);
   if (command == "audit") return cli::runAudit(args);
-  if (command == "run") return notYet(command, 7);
+  if (command == "run") return cli::runRun(args);
   if (command == "acp") return notYet(command, 8);
   if (command == "mcp") return notYet(command, 9);
   if (command == "eval") return notYet(command, 10);
