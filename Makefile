@@ -3,7 +3,7 @@
 # never compile at once on a small machine.
 BUILD      ?= build
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 40
 LOCK       := flock /tmp/cadre-build.lock
 
 .PHONY: run test bootstrap build test-unit fuzz bench clean

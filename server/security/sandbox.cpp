@@ -923,7 +923,8 @@ std::vector<std::string> baseEnvironment(const SandboxSpec& spec, const std::str
   env.emplace_back("TERM", "dumb");
   env.emplace_back("PWD", cwd);  // bwrap's --chdir sets it anyway; unsandboxed runs match
   for (const auto& [key, value] : spec.env) {
-    auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == key; });
+    const std::string& name = key;  // clang before 16 cannot capture a structured binding
+    auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; });
     if (it != env.end()) {
       it->second = value;
     } else {

@@ -86,8 +86,10 @@ int parseHunkStart(std::string_view header) {
   auto minus = header.find('-');
   if (minus == std::string_view::npos) return 0;
   int n = 0;
-  for (std::size_t i = minus + 1; i < header.size() && std::isdigit(static_cast<unsigned char>(header[i])); ++i)
+  for (std::size_t i = minus + 1; i < header.size() && std::isdigit(static_cast<unsigned char>(header[i])); ++i) {
+    if (n > 100000000) return 0;  // no file has that many lines: a garbled header gives no hint (found by fuzz_edit)
     n = n * 10 + (header[i] - '0');
+  }
   return n;
 }
 

@@ -2,6 +2,7 @@
 #include "tests/unit/models/test_server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -239,6 +240,30 @@ int closedPort() {
   int port = ntohs(addr.sin_port);
   ::close(fd);
   return port;
+}
+
+FullBacklog::FullBacklog() {
+  listenFd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::listen(listenFd_, 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  for (int i = 0; i < 3; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ::fcntl(fd, F_SETFL, O_NONBLOCK);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fillers_.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+FullBacklog::~FullBacklog() {
+  for (int fd : fillers_) ::close(fd);
+  ::close(listenFd_);
 }
 
 }  // namespace cadre::testing

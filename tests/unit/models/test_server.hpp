@@ -87,4 +87,19 @@ class TestHttpServer {
 // A loopback port nothing listens on.
 int closedPort();
 
+// A loopback listener whose accept queue is full and never drained: the
+// kernel drops further SYNs, so a client's connect hangs until it times out
+// — a blackholed host, without the network.
+class FullBacklog {
+ public:
+  FullBacklog();
+  ~FullBacklog();
+  int port() const { return port_; }
+
+ private:
+  int listenFd_ = -1;
+  int port_ = 0;
+  std::vector<int> fillers_;
+};
+
 }  // namespace cadre::testing

@@ -62,6 +62,23 @@ TEST_CASE("transport: a server that never answers times out, then the next model
   CHECK(r->metrics()[0].failures["timeout"] == 1);
 }
 
+TEST_CASE("transport: a connect that hangs times out, then the next model answers", "[models][transport]") {
+  FullBacklog blackhole;
+  TestHttpServer good([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("fine"), kStop}); });
+  auto config = configOf({modelAt("a", Api::OpenAI, "http://127.0.0.1:" + std::to_string(blackhole.port()) + "/v1"),
+                          modelAt("b", Api::OpenAI, good.url("/v1"))},
+                         {{"executor", {"a", "b"}}});
+  config.settings.connectTimeoutMs = 300;
+  RouterUnderTest r(config);
+  auto t0 = Clock::now();
+  auto out = r->complete(userAsks("x"), {});
+  REQUIRE(out);
+  CHECK(out->model == "b");
+  CHECK(msBetween(t0, Clock::now()) >= 290);
+  CHECK(msBetween(t0, Clock::now()) < 3000);
+  CHECK(r->metrics()[0].failures["timeout"] == 1);
+}
+
 TEST_CASE("transport: a slow drip arrives piece by piece; a stall beyond the idle timeout fails", "[models][transport]") {
   SECTION("drip") {
     std::vector<std::string> parts;
@@ -135,3 +152,24 @@ TEST_CASE("transport: nothing listening is Unavailable and names what to configu
   CHECK(m.find("/home/u/.config/cadre/config.json") != std::string::npos);
   CHECK(m.find("docs/models.md") != std::string::npos);
 }
+
+TEST_CASE("transport: proxies come from the environment, loopback goes direct", "[models][transport]") {
+  TestHttpServer proxy([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("via proxy"), kStop}); });
+  TestHttpServer direct([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("direct"), kStop}); });
+  ::setenv("http_proxy", proxy.url().c_str(), 1);
+  ::unsetenv("no_proxy");
+  ::unsetenv("NO_PROXY");
+  auto remote = modelAt("remote", Api::OpenAI, "http://models.example.invalid:8000/v1");
+  RouterUnderTest r(configOf({remote, modelAt("box", Api::OpenAI, direct.url("/v1"))}, {{"executor", {"remote"}}, {"planner", {"box"}}}));
+  auto viaProxy = r->complete(userAsks("x"), route("executor"));
+  auto loopback = r->complete(userAsks("x"), route("planner"));
+  ::unsetenv("http_proxy");
+  REQUIRE(viaProxy);
+  CHECK(viaProxy->text == "via proxy");
+  REQUIRE(proxy.requestCount() == 1);
+  CHECK(proxy.requests()[0].path == "http://models.example.invalid:8000/v1/chat/completions");  // absolute form: a proxy request
+  REQUIRE(loopback);
+  CHECK(loopback->text == "direct");
+  CHECK(proxy.requestCount() == 1);
+}
+

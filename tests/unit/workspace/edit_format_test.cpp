@@ -182,3 +182,10 @@ TEST_CASE("edits: cadre's diffs round-trip on real files", "[edits]") {
   CHECK(unifiedDiff("same.py", "a\n", "a\n").empty());
   CHECK(unifiedDiff("x", "a", "b") == "--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n");
 }
+
+TEST_CASE("edits: a garbled hunk header is no line hint (found by fuzz_edit)", "[edits]") {
+  auto edits = parseEdits("--- a/f\n+++ b/f\n@@ -36666666666666666666666666666666 +1 @@\n a\n-b\n+B\n c\n");
+  REQUIRE(edits);
+  CHECK((*edits)[0].hunks[0].lineHint == 0);
+  CHECK(*applyHunks("f", "a\nb\nc\n", (*edits)[0].hunks) == "a\nB\nc\n");
+}
