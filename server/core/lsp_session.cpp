@@ -111,6 +111,7 @@ void LspSession::bindMethods() {
   bindTools();
   bindShadow();
   bindTasks();
+  bindModels();
   d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }
@@ -304,8 +305,10 @@ void LspSession::reloadConfig() {
     if (auto ok = setLogLevel(loaded.config.log.level); !ok) spdlog::warn("{}", ok.error().message);
   }
   config_ = std::move(loaded);
-  // Roots or settings changed: the next tool call gets a Gate built for them.
+  // Roots or settings changed: the next tool call gets a Gate built for them,
+  // the next task a router.
   resetSecurityContext();
+  router_.reset();
 }
 
 void LspSession::showMessage(lsp::MessageType type, const std::string& message) {

@@ -137,6 +137,12 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
   std::filesystem::path shadowDirFor(const std::string& task) const;
   void recoverInterruptedApplies();
+  // Models (lsp_models.cpp)
+  void bindModels();
+  void onModelsList(const protocol::NoParams&, protocol::Callback<protocol::json>);
+  void onModelsHealth(const protocol::NoParams&, protocol::Callback<protocol::json>);
+  // The session's router, built on first use from the config; reset on reload.
+  Expected<std::shared_ptr<models::Router>> modelRouter();
   // Tasks: the plan/execute/review loop (lsp_task.cpp)
   void bindTasks();
   void onTaskStart(const lsp::TaskStartParams&, protocol::Callback<protocol::json>);

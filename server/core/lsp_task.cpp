@@ -23,11 +23,8 @@ void LspSession::bindTasks() {
 void LspSession::onTaskStart(const lsp::TaskStartParams& p, protocol::Callback<json> reply) {
   auto ctx = securityContext();
   if (!ctx) return reply(ctx.error());
-  if (!router_) {
-    auto router = models::Router::create(routerConfig(config_.config));
-    if (!router) return reply(makeError(router.error().code, "models: " + router.error().message));
-    router_ = std::shared_ptr<models::Router>(std::move(*router));
-  }
+  auto router = modelRouter();
+  if (!router) return reply(router.error());
   const std::string task = p.task.empty() ? "task-" + std::to_string(++taskCounter_) : p.task;
   if (tasks_.count(task) && !tasks_[task]->load())
     return reply(makeError(ErrorCode::InvalidRequest, "task '" + task + "' is already running"));
@@ -55,7 +52,7 @@ void LspSession::onTaskStart(const lsp::TaskStartParams& p, protocol::Callback<j
       self->dispatcher_.notify("cadre/task.event", {{"task", task}, {"seq", ++*seq}, {"kind", e.kind}, {"data", e.data}});
   };
   reply(json{{"task", task}});
-  toolThreads_.start([ctx = *ctx, router = router_, options, linters, shadow, dir = shadowDirFor(task), cancel, emit]() {
+  toolThreads_.start([ctx = *ctx, router = *router, options, linters, shadow, dir = shadowDirFor(task), cancel, emit]() {
     agent::ToolContext tc{*ctx->gate, security::Actor{}, cancel.get(), {}, shadow.get(), dir, linters};
     agent::TaskRunner runner(*router, ctx->tools, tc, emit);
     auto result = runner.run(options, cancel.get());
