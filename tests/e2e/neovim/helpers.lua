@@ -113,6 +113,69 @@ function H.wait_indexed()
   return H.check(false, 'project indexed')
 end
 
+local here = debug.getinfo(1, 'S').source:sub(2):match('(.*/)') or './'
+H.jobs = {}
+
+local function write(path, text)
+  vim.fn.mkdir(vim.fn.fnamemodify(path, ':h'), 'p')
+  local f = assert(io.open(path, 'w'))
+  f:write(text)
+  f:close()
+end
+
+-- Start the scripted model server (scripted_models.py: scripted_openai.py
+-- plus stalls) on `scenario` ({models = {name = {answer, …}}}) and write the
+-- user config with three models — planner (plan-model), executor
+-- (exec-model), reviewer (review-model) — in $XDG_CONFIG_HOME/cadre. Call it
+-- before the server starts (H.open). Returns {requests(), stalls()}: what
+-- each model was sent, and the stalls (with hungUp when cadre closed one).
+function H.models(scenario)
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir, 'p')
+  write(dir .. '/scenario.json', vim.fn.json_encode(scenario))
+  local log, portfile = dir .. '/requests.jsonl', dir .. '/port'
+  local job = vim.fn.jobstart({ 'python3', here .. 'scripted_models.py', '--scenario', dir .. '/scenario.json',
+    '--log', log, '--port-file', portfile }, {
+    on_stderr = function(_, data) for _, l in ipairs(data) do if l ~= '' then out('     models: ' .. l) end end end,
+  })
+  assert(job > 0, 'cannot start scripted_models.py')
+  table.insert(H.jobs, job)
+  assert(vim.wait(5000, function() return vim.loop.fs_stat(portfile) ~= nil end, 10), 'the model server did not start')
+  local base = 'http://127.0.0.1:' .. vim.trim(H.read(portfile)) .. '/v1'
+  local function model(name) return { api = 'openai', baseUrl = base, model = name } end
+  write(vim.env.XDG_CONFIG_HOME .. '/cadre/config.json', vim.fn.json_encode({
+    models = { planner = model('plan-model'), executor = model('exec-model'), reviewer = model('review-model') },
+    roles = { planner = { 'planner' }, executor = { 'executor' }, reviewer = { 'reviewer' },
+      coordinator = { 'executor' }, worker = { 'executor' } },
+  }))
+  local function lines(path)
+    local t = {}
+    for _, l in ipairs(vim.fn.filereadable(path) == 1 and vim.fn.readfile(path) or {}) do
+      table.insert(t, vim.fn.json_decode(l))
+    end
+    return t
+  end
+  return {
+    requests = function() return lines(log) end,
+    stalls = function() return lines(log .. '.stalls') end,
+  }
+end
+
+-- An edit_file call's arguments: one SEARCH/REPLACE block.
+function H.edit(path, search, replace)
+  return { name = 'edit_file', arguments = {
+    edits = ('%s\n<<<<<<< SEARCH\n%s=======\n%s>>>>>>> REPLACE\n'):format(path, search, replace) } }
+end
+
+-- The text of every message a logged model request carried.
+function H.sent(request)
+  local t = {}
+  for _, m in ipairs(request.messages or {}) do
+    if type(m.content) == 'string' then table.insert(t, m.content) end
+  end
+  return table.concat(t, '\n')
+end
+
 -- Run the test body; report and exit with the number of failures.
 function H.run(body)
   local ok, err = xpcall(body, debug.traceback)
@@ -122,6 +185,7 @@ function H.run(body)
     pcall(require('cadre.compat').call, c, 'stop')
   end
   vim.wait(1000, function() return #require('cadre.compat').clients() == 0 end, 20)
+  for _, job in ipairs(H.jobs) do pcall(vim.fn.jobstop, job) end
   vim.cmd('cquit ' .. math.min(H.failures, 100))
 end
 

@@ -1,6 +1,8 @@
 -- A fixture project opens, cadre attaches, the buffer-local commands exist,
 -- :CadreMap shows the repo map and <CR> in it opens a definition;
--- :CadreStatus shows the connection; the statusline component answers.
+-- :CadreStatus shows the connection; the statusline component answers;
+-- :CadreAsk without a prompt asks for one, and with no model configured the
+-- task fails saying what to configure.
 local here = debug.getinfo(1, 'S').source:sub(2):match('(.*/)') or './'
 package.path = here .. '?.lua;' .. package.path
 local H = require('helpers')
@@ -9,7 +11,9 @@ H.run(function()
   -- cmd as a path to the binary; keymaps on, one changed, one left out.
   -- settings reach cadre as initializationOptions.settings.cadre.
   local cfg = H.setup({ cmd = vim.env.CADRE_BIN, keymaps = { CadreMap = '<leader>M', CadreApply = false },
-    settings = { log = { level = 'warn' }, modles = {} } })
+    settings = { log = { level = 'warn' }, modles = {} },
+    -- No model anywhere, even where an Ollama listens on its default port.
+    cmd_env = { OLLAMA_HOST = '127.0.0.1:9' } })
   H.eq(cfg.cmd, { vim.env.CADRE_BIN, 'serve', '--stdio' }, 'cmd given as a path gets `serve --stdio`')
   H.eq(cfg.approvals.preview, 'float', 'nested defaults survive the merge')
   local dir = H.project({
@@ -65,13 +69,36 @@ H.run(function()
   H.contains(st, 'modles: unknown setting', 'editor settings from setup{} reached cadre (its warning is shown)')
   H.check(not st:find('log.level', 1, true), '... and a valid one was taken without complaint')
 
-  -- Commands that need the agent say so at ERROR level.
+  -- A command that needs what the server lacks says so at ERROR level.
   vim.cmd('buffer ' .. buf)
-  for _, name in ipairs({ 'CadreAsk', 'CadrePlan', 'CadreExplain', 'CadreCheckpoints' }) do
+  for _, name in ipairs({ 'CadreCheckpoints' }) do
     H.notes = {}
     vim.cmd(name)
     local n = H.note('not available in this cadre build yet')
     H.check(n and n.level == vim.log.levels.ERROR and n.msg:find(name, 1, true) ~= nil,
       ':' .. name .. ' says it is not available, at ERROR level')
   end
+
+  -- :CadreAsk and :CadrePlan without a prompt ask for one; nothing starts
+  -- when none is given.
+  local prompts = {}
+  vim.ui.input = function(opts, on_confirm)
+    table.insert(prompts, opts.prompt)
+    on_confirm(nil)
+  end
+  vim.cmd('CadreAsk')
+  vim.cmd('CadrePlan')
+  H.eq(prompts, { 'cadre: ask: ', 'cadre: plan: ' }, ':CadreAsk and :CadrePlan ask for the prompt')
+  -- With no model configured and no Ollama, a task fails saying what to
+  -- configure.
+  vim.ui.input = function(_, on_confirm) on_confirm('add a docstring to slugify') end
+  H.notes = {}
+  vim.cmd('CadreAsk')
+  H.wait(function() return H.note('task task-1 failed') ~= nil end, 'a task with no model fails')
+  local n = H.note('task task-1 failed')
+  H.eq(n and n.level, vim.log.levels.ERROR, '... at ERROR level')
+  H.contains(n and n.msg, 'docs/models.md', '... naming what to configure')
+  local tb = vim.fn.bufnr('cadre://task/task-1')
+  H.contains(tb ~= -1 and H.buf_text(tb) or '', 'prompt: add a docstring to slugify', 'the task buffer has the prompt')
+  H.contains(tb ~= -1 and H.buf_text(tb) or '', 'status: failed — ', '... and the failure in its header')
 end)

@@ -21,14 +21,18 @@ H.run(function()
     H.check(tags[':' .. cmd.name], ':' .. cmd.name .. ' has a help tag')
   end
   H.check(tags[':CadreHealth'], ':CadreHealth has a help tag')
-  for key in pairs(require('cadre.config').defaults) do
+  for key, value in pairs(require('cadre.config').defaults) do
     if key ~= 'default_keymaps' then
-      H.check(tags['cadre-opt-' .. key] or tags['cadre-opt-' .. key .. '.preview'] or tags['cadre-opt-' .. key .. '.split']
-        or tags['cadre-opt-' .. key .. '.tokens'] or tags['cadre-opt-' .. key .. '.quickfix'],
-        'option ' .. key .. ' is documented')
+      if type(value) == 'table' and not require('cadre.compat').islist(value) and next(value) ~= nil then
+        for sub in pairs(value) do
+          H.check(tags['cadre-opt-' .. key .. '.' .. sub], 'option ' .. key .. '.' .. sub .. ' is documented')
+        end
+      else
+        H.check(tags['cadre-opt-' .. key], 'option ' .. key .. ' is documented')
+      end
     end
   end
-  for _, t in ipairs({ 'cadre.setup()', 'cadre.statusline()', 'cadre-approvals', 'cadre-health' }) do
+  for _, t in ipairs({ 'cadre.setup()', 'cadre.statusline()', 'cadre-approvals', 'cadre-health', 'cadre-tasks' }) do
     H.check(tags[t], t .. ' has a help tag')
   end
   -- Lines fit the 78 columns of 'textwidth' in the modeline.

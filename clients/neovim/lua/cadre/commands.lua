@@ -28,14 +28,23 @@ local function rename(args)
   vim.lsp.buf.rename(args.args ~= '' and args.args or nil, { name = client.name })
 end
 
-local function cancel()
+-- The newest waiting request first (the task.cancel sent next must not be
+-- it), then the running task: the one named, this task buffer's, or the
+-- newest.
+local function cancel(args)
   local method = client.cancel_last()
-  if method then
-    client.notify('cancelled ' .. method)
-  else
-    client.notify('no cadre request is waiting', vim.log.levels.WARN)
+  if method then client.notify('cancelled ' .. method) end
+  local task, why = require('cadre.task').cancel(args.args)
+  if task then
+    client.notify('cancelling task ' .. task)
+  elseif args.args ~= '' then
+    client.notify(why, vim.log.levels.WARN)
+  elseif not method then
+    client.notify('no cadre task is running and no cadre request is waiting', vim.log.levels.WARN)
   end
 end
+
+local function complete_running(lead) return require('cadre.task').complete_running(lead) end
 
 local function unavailable(name) return require('cadre.unavailable').command(name) end
 
@@ -57,11 +66,14 @@ M.list = {
     desc = "cadre: quick fixes for cadre's diagnostics here" },
   { name = 'CadreStatus', run = lazy('cadre.status', 'open'), method = 'cadre/status',
     desc = 'cadre: server, documents, config and shadow tasks' },
-  { name = 'CadreCancel', run = cancel, desc = 'cadre: cancel the last cadre request' },
-  { name = 'CadreAsk', run = unavailable('CadreAsk'), nargs = '*', desc = 'cadre: ask for a change (not available yet)' },
-  { name = 'CadrePlan', run = unavailable('CadrePlan'), nargs = '*', desc = 'cadre: plan a change (not available yet)' },
-  { name = 'CadreExplain', run = unavailable('CadreExplain'), range = true,
-    desc = 'cadre: explain the selection (not available yet)' },
+  { name = 'CadreCancel', run = cancel, nargs = '?', complete = complete_running,
+    desc = 'cadre: cancel the running task [task] and the last cadre request' },
+  { name = 'CadreAsk', run = lazy('cadre.task', 'ask'), method = 'cadre/task.start', nargs = '*',
+    desc = 'cadre: ask for a change {prompt}: plan, execute, review, in a shadow' },
+  { name = 'CadrePlan', run = lazy('cadre.task', 'plan'), method = 'cadre/task.start', nargs = '*',
+    desc = 'cadre: the same task as :CadreAsk, with its plan at the top {prompt}' },
+  { name = 'CadreExplain', run = lazy('cadre.task', 'explain'), method = 'cadre/task.start', range = true,
+    nargs = '*', desc = 'cadre: explain the selected lines [question]' },
   { name = 'CadreCheckpoints', run = unavailable('CadreCheckpoints'), nargs = '*',
     desc = 'cadre: list, diff, restore checkpoints (not available yet)' },
 }

@@ -56,6 +56,17 @@ M.defaults = {
     -- Also fill the quickfix list with the task's lint problems.
     quickfix = true,
   },
+  task = {
+    -- Where :CadreAsk, :CadrePlan and :CadreExplain stream the task:
+    -- 'split' (below), 'vsplit' (right) or 'float'.
+    view = 'split',
+    -- Show the models' tokens as they stream (:CadreExplain always shows
+    -- the executor's: they are the answer).
+    tokens = true,
+    -- Token budget of the repo map the task starts with (false: cadre's
+    -- default, 2048).
+    map_tokens = false,
+  },
   -- Called as on_attach(client, bufnr) after cadre's own setup of a buffer.
   on_attach = nil,
 }

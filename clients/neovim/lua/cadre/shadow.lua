@@ -52,10 +52,12 @@ function M.tasks(c, cb)
   end)
 end
 
--- The task named on the command line, else the only task with changes, else
--- the user's pick among them.
+-- The task named on the command line, else the task of the buffer (a task,
+-- diff or shadow buffer), else the only task with changes, else the user's
+-- pick among them.
 function M.pick_task(c, arg, cb)
   if arg and arg ~= '' then return cb(arg) end
+  if type(vim.b.cadre_task) == 'string' then return cb(vim.b.cadre_task) end
   M.tasks(c, function(tasks)
     if #tasks == 0 then
       return client.notify('no task has changes in its shadow workspace', levels.WARN)
@@ -185,6 +187,7 @@ function M.apply(args)
       if err then
         if err.code == client.codes.RequestCancelled then return end
         if err.code == client.codes.Unauthorized then
+          require('cadre.task').note(c.id, task, 'not applied: ' .. tostring(err.message))
           return client.notify(('task %s not applied: %s'):format(task, err.message), levels.WARN)
         end
         return client.notify(client.describe('cadre/shadow.apply', err), levels.ERROR)
@@ -193,8 +196,10 @@ function M.apply(args)
       drop_shadow_buffers(task)
       M.clear_lint(task)
       reload(written)
-      client.notify(('applied task %s: %d written, %d merged, %d deleted'):format(
-        task, #(result.written or {}), #(result.merged or {}), #(result.deleted or {})))
+      local what = ('applied task %s: %d written, %d merged, %d deleted'):format(
+        task, #(result.written or {}), #(result.merged or {}), #(result.deleted or {}))
+      require('cadre.task').landed(c.id, task, what)
+      client.notify(what)
     end, { quiet = true })
   end)
 end
@@ -208,7 +213,9 @@ function M.discard(args)
         if err then return end
         drop_shadow_buffers(task)
         M.clear_lint(task)
-        client.notify(('discarded task %s: %d file%s'):format(task, result.discarded, result.discarded == 1 and '' or 's'))
+        local what = ('discarded task %s: %d file%s'):format(task, result.discarded, result.discarded == 1 and '' or 's')
+        require('cadre.task').landed(c.id, task, what)
+        client.notify(what)
       end)
     end
     if args.bang then return go() end

@@ -64,11 +64,14 @@ function M.open()
 end
 
 -- For 'statusline': '' when no cadre serves the buffer; otherwise "cadre",
--- plus an approval waiting, running progress, or the request waiting.
+-- plus an approval waiting, the task running (or ready, or just ended),
+-- running progress, or the request waiting.
 function M.statusline()
   local ok, c = pcall(client.get, 0)
   if not ok or not c then return '' end
   if approvals.waiting > 0 then return 'cadre: approval?' end
+  local t = require('cadre.task').statusline(c.id)
+  if t ~= '' then return 'cadre: ' .. t end
   local p = progress.text(c.id)
   if p ~= '' then return 'cadre: ' .. p end
   local last = client.pending[#client.pending]

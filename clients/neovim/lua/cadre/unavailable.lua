@@ -3,9 +3,6 @@
 local M = {}
 
 M.reasons = {
-  CadreAsk = 'it needs tasks on the wire (cadre/task.*: plan, execute, review with models)',
-  CadrePlan = 'it needs tasks on the wire (cadre/task.*: the planner role)',
-  CadreExplain = 'it needs tasks on the wire (cadre/task.*: a model explaining the selection)',
   CadreCheckpoints = 'cadre/checkpoint.* is not on the wire yet; in a terminal, `cadre checkpoints list|diff|restore` works',
 }
 
