@@ -296,6 +296,10 @@ Expected<ToolOutput> lintChangesTool(const nlohmann::json&, ToolContext& ctx) {
   if (!shadow) return shadow.error();
   auto report = workspace::lintChanges(ctx.gate, ctx.actor, **shadow, ctx.shadowDir, ctx.linters, ctx.cancel);
   if (!report) return report.error();
+  if (ctx.consistency) {
+    for (auto& d : ctx.consistency(**shadow)) report->introduced.push_back(std::move(d));
+    report->ran.push_back("cadre-check");
+  }
   ToolOutput out;
   out.data = {{"introduced", nlohmann::json::array()}, {"ran", report->ran}, {"problems", report->problems}};
   for (const auto& d : report->introduced) {
@@ -329,19 +333,49 @@ Expected<ToolOutput> ToolRegistry::call(std::string_view name, const nlohmann::j
   if (it == specs_.end()) return makeError(ErrorCode::MethodNotFound, "no tool named '" + std::string(name) + "'");
   const ToolSpec& spec = *it;
   if (!args.is_object()) return makeError(ErrorCode::InvalidParams, spec.name + ": arguments must be an object");
-  for (const auto& req : spec.inputSchema.value("required", nlohmann::json::array())) {
-    auto field = req.get<std::string>();
-    if (!args.contains(field)) return makeError(ErrorCode::InvalidParams, spec.name + ": missing argument '" + field + "'");
+  // Schemas may come from outside (MCP servers): anything this check does
+  // not understand is left to the tool, never a reason to throw.
+  const nlohmann::json& schema = spec.inputSchema;
+  if (auto req = schema.find("required"); req != schema.end() && req->is_array()) {
+    for (const auto& r : *req) {
+      if (!r.is_string()) continue;
+      auto field = r.get<std::string>();
+      if (!args.contains(field)) return makeError(ErrorCode::InvalidParams, spec.name + ": missing argument '" + field + "'");
+    }
   }
+  const auto propsIt = schema.find("properties");
+  const nlohmann::json props = propsIt != schema.end() && propsIt->is_object() ? *propsIt : nlohmann::json::object();
+  const auto extra = schema.find("additionalProperties");
+  const bool closed = extra != schema.end() && extra->is_boolean() && !extra->get<bool>();
+  auto fitsType = [](const std::string& type, const nlohmann::json& value) {
+    return (type == "string" && value.is_string()) || (type == "boolean" && value.is_boolean()) ||
+           (type == "integer" && value.is_number_integer()) || (type == "number" && value.is_number()) ||
+           (type == "array" && value.is_array()) || (type == "object" && value.is_object()) ||
+           (type == "null" && value.is_null());
+  };
   for (const auto& [key, value] : args.items()) {
-    auto props = spec.inputSchema.value("properties", nlohmann::json::object());
-    if (!props.contains(key))
-      return makeError(ErrorCode::InvalidParams, spec.name + ": unknown argument '" + key + "'");
-    const std::string type = props[key].value("type", "");
-    const bool fits = (type == "string" && value.is_string()) || (type == "boolean" && value.is_boolean()) ||
-                      (type == "integer" && value.is_number_integer()) || (type == "number" && value.is_number()) ||
-                      type.empty();
-    if (!fits) return makeError(ErrorCode::InvalidParams, spec.name + ": argument '" + key + "' must be a " + type);
+    auto prop = props.find(key);
+    if (prop == props.end()) {
+      if (closed) return makeError(ErrorCode::InvalidParams, spec.name + ": unknown argument '" + key + "'");
+      continue;
+    }
+    if (!prop->is_object()) continue;
+    auto type = prop->find("type");
+    if (type == prop->end()) continue;
+    bool fits = true;
+    std::string expected;
+    if (type->is_string()) {
+      expected = type->get<std::string>();
+      fits = fitsType(expected, value);
+    } else if (type->is_array()) {
+      fits = false;
+      for (const auto& t : *type) {
+        if (!t.is_string()) continue;
+        expected += (expected.empty() ? "" : " or ") + t.get<std::string>();
+        fits = fits || fitsType(t.get<std::string>(), value);
+      }
+    }
+    if (!fits) return makeError(ErrorCode::InvalidParams, spec.name + ": argument '" + key + "' must be a " + expected);
   }
   Expected<ToolOutput> out = [&]() -> Expected<ToolOutput> {
     if (auto ok = ctx.gate.authorizeTool(ctx.actor, spec.name, spec.needs); !ok) return ok.error();

@@ -39,6 +39,10 @@ struct ToolContext {
   std::filesystem::path shadowDir = {};
   // The project's linters (detected and configured), for lint_changes.
   std::vector<workspace::LinterSpec> linters = {};
+  // cadre's own consistency checks (imports that no longer resolve, names
+  // that no longer exist) on the changed files, as a delta like the linters';
+  // supplied by whoever holds the project index. Empty: skipped.
+  std::function<std::vector<workspace::LintDiagnostic>(const workspace::ShadowWorkspace&)> consistency = {};
 };
 
 struct ToolOutput {

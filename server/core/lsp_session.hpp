@@ -134,6 +134,8 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   // Detected (unless lint.autodetect is off) plus configured linters; bad
   // configured entries are reported in `problems`.
   std::vector<workspace::LinterSpec> projectLinters(std::vector<std::string>& problems) const;
+  // analysis' consistency checks on a shadow's changed files (a delta).
+  std::function<std::vector<workspace::LintDiagnostic>(const workspace::ShadowWorkspace&)> consistencyCheck();
   std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
   std::filesystem::path shadowDirFor(const std::string& task) const;
   void recoverInterruptedApplies();

@@ -11,6 +11,8 @@
 #include "server/core/state_paths.hpp"
 #include "server/core/uri.hpp"
 #include "server/agent/tools.hpp"
+#include "server/analysis/language.hpp"
+#include "server/analysis/parser.hpp"
 #include "server/workspace/apply.hpp"
 #include "server/workspace/git_branch.hpp"
 
@@ -67,8 +69,9 @@ void LspSession::onShadowLint(const lsp::ShadowParams& p, protocol::Callback<jso
   std::vector<std::string> problems;
   auto linters = projectLinters(problems);
   auto roots = rootPaths();
-  toolThreads_.start([ctx = *ctx, s, p, reply, linters, problems, dir = shadowDirFor(p.task), root = s->roots().front()]() mutable {
-    agent::ToolContext tc{*ctx->gate, security::Actor{"", "linter"}, reply.token().flag(), {}, s.get(), dir, linters};
+  auto consistency = consistencyCheck();
+  toolThreads_.start([ctx = *ctx, s, p, reply, linters, problems, dir = shadowDirFor(p.task), root = s->roots().front(), consistency]() mutable {
+    agent::ToolContext tc{*ctx->gate, security::Actor{"", "linter"}, reply.token().flag(), {}, s.get(), dir, linters, consistency};
     auto out = ctx->tools.call("lint_changes", json::object(), tc);
     if (!out) return reply(out.error());
     json diags = json::array();
@@ -254,6 +257,40 @@ void LspSession::onShadowCommitBranch(const lsp::ShadowParams& p, protocol::Call
     reply(json{{"task", p.task}, {"branch", made->branch}, {"commit", made->commit}, {"base", made->base}, {"files", made->files},
                {"message", message}});
   });
+}
+
+}  // namespace cadre::core
+
+namespace cadre::core {
+
+std::function<std::vector<workspace::LintDiagnostic>(const workspace::ShadowWorkspace&)> LspSession::consistencyCheck() {
+  std::weak_ptr<LspSession> weak = weak_from_this();
+  return [weak](const workspace::ShadowWorkspace& shadow) {
+    std::vector<workspace::LintDiagnostic> out;
+    auto self = weak.lock();
+    if (!self || !self->project_.ready() || shadow.roots().empty()) return out;
+    const auto root = shadow.roots().front();
+    analysis::Parser parser;  // per call: parsers are per thread
+    auto diagnose = [&](const std::filesystem::path& path, const std::string& text) {
+      std::vector<workspace::LintDiagnostic> ds;
+      const analysis::Language* lang = analysis::languageForPath(path);
+      if (!lang) return ds;
+      const auto symbols = analysis::summarize(parser, *lang, text);
+      for (const auto& d : self->project_.check(path, symbols, &text)) {
+        ds.push_back({path.lexically_relative(root).generic_string(), static_cast<int>(d.span.start.row) + 1,
+                      static_cast<int>(d.span.start.column) + 1, d.severity == analysis::Diagnostic::Severity::Error ? "error" : "warning",
+                      d.code, d.message, "cadre-check"});
+      }
+      return ds;
+    };
+    for (const auto& c : shadow.changes()) {
+      if (!c.content) continue;
+      auto before = c.base ? diagnose(c.path, *c.base) : std::vector<workspace::LintDiagnostic>{};
+      auto after = diagnose(c.path, *c.content);
+      for (auto& d : workspace::lintDelta(before, after)) out.push_back(std::move(d));
+    }
+    return out;
+  };
 }
 
 }  // namespace cadre::core

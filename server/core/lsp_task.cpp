@@ -52,8 +52,9 @@ void LspSession::onTaskStart(const lsp::TaskStartParams& p, protocol::Callback<j
       self->dispatcher_.notify("cadre/task.event", {{"task", task}, {"seq", ++*seq}, {"kind", e.kind}, {"data", e.data}});
   };
   reply(json{{"task", task}});
-  toolThreads_.start([ctx = *ctx, router = *router, options, linters, shadow, dir = shadowDirFor(task), cancel, emit]() {
-    agent::ToolContext tc{*ctx->gate, security::Actor{}, cancel.get(), {}, shadow.get(), dir, linters};
+  auto consistency = consistencyCheck();
+  toolThreads_.start([ctx = *ctx, router = *router, options, linters, shadow, dir = shadowDirFor(task), cancel, emit, consistency]() {
+    agent::ToolContext tc{*ctx->gate, security::Actor{}, cancel.get(), {}, shadow.get(), dir, linters, consistency};
     agent::TaskRunner runner(*router, ctx->tools, tc, emit);
     auto result = runner.run(options, cancel.get());
     if (!result) spdlog::warn("task {}: {}", options.id, result.error().message);

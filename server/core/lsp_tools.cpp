@@ -144,8 +144,9 @@ void LspSession::onToolsCall(const lsp::ToolCallParams& params, protocol::Callba
     std::vector<std::string> ignored;  // configuration problems surface in cadre/shadow.lint
     linters = projectLinters(ignored);
   }
-  toolThreads_.start([ctx = *ctx, params, reply, shadow, shadowDir, linters]() {
-    agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}, shadow.get(), shadowDir, linters};
+  auto consistency = consistencyCheck();
+  toolThreads_.start([ctx = *ctx, params, reply, shadow, shadowDir, linters, consistency]() {
+    agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}, shadow.get(), shadowDir, linters, consistency};
     auto out = ctx->tools.call(params.name, params.arguments, tc);
     if (!out) return reply(out.error());
     reply(json{{"content", out->text}, {"data", out->data}, {"isError", out->isError}});

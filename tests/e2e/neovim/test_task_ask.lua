@@ -79,7 +79,7 @@ H.run(function()
   H.eq(lines[3], 'status: ready', 'the status line in the header ends "ready"')
   -- The order the loop ran in.
   local order = { '── planning ──', '→ read_file greet.py  (planner)  ✓', 'plan:', '── executing ──',
-    '→ read_file missing.py  ✗ failed', '→ edit_file greet.py (1 block)  ✓', 'checks (pyflakes): the change introduced 1 problem:',
+    '→ read_file missing.py  ✗ failed', '→ edit_file greet.py (1 block)  ✓', 'checks (pyflakes, cadre-check): the change introduced 1 problem:',
     '── checking ──', 'review by reviewer: changes requested', '  - farewell has no docstring',
     'review by reviewer: approved', '── diff: 1 file, +5 −0 ──', '── next ──' }
   local at, missing = 0, {}
@@ -97,7 +97,7 @@ H.run(function()
   H.contains(text, 'executor:\n  Added farewell.', "the executor's tokens stream under its role")
   H.contains(text, 'no such file', "the failed tool call's result is shown")
   H.contains(text, "greet.py:6:25: error: undefined name 'nam' (pyflakes)", 'the diagnostic the change introduced')
-  H.contains(text, 'checks (pyflakes): no new problems', 'the fixed change checks clean')
+  H.contains(text, 'checks (pyflakes, cadre-check): no new problems', 'the fixed change checks clean')
   H.contains(text, '+def farewell(name):\n+    """Say goodbye."""\n+    return \'goodbye \' + name',
     'the final diff is in the buffer')
   local function groups(row)
