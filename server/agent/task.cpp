@@ -130,12 +130,19 @@ Expected<models::ChatResponse> TaskRunner::ask(const std::string& role, models::
 Expected<models::ChatResponse> TaskRunner::toolLoop(const std::string& role, std::vector<models::ChatMessage>& messages,
                                                     const std::vector<models::ToolDefinition>& tools, int maxTurns,
                                                     const std::atomic<bool>* cancel, const models::RouteOptions& route) {
+  // Offering tools that write or run makes the request mutating: the router
+  // keeps models that cadre eval restricted off it (docs/eval.md).
+  models::RouteOptions routed = route;
+  for (const auto& t : tools) {
+    const ToolSpec* s = tools_.find(t.name);
+    if (s && (s->needs.writesShadow || s->needs.writesRealFiles || s->needs.runsProcess)) routed.mutating = true;
+  }
   for (int turn = 0; turn < maxTurns; ++turn) {
     if (cancel && cancel->load()) return makeError(ErrorCode::RequestCancelled, "the task was cancelled");
     models::ChatRequest req;
     req.messages = messages;
     req.tools = tools;
-    auto r = ask(role, std::move(req), route, cancel);
+    auto r = ask(role, std::move(req), routed, cancel);
     if (!r) return r;
     models::ChatMessage assistant;
     assistant.role = models::Role::Assistant;

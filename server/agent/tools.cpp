@@ -328,6 +328,13 @@ const ToolSpec* ToolRegistry::find(std::string_view name) const {
   return nullptr;
 }
 
+ToolRegistry ToolRegistry::only(const std::vector<std::string>& names) const {
+  ToolRegistry out;
+  for (std::size_t i = 0; i < specs_.size(); ++i)
+    if (std::find(names.begin(), names.end(), specs_[i].name) != names.end()) out.add(specs_[i], fns_[i]);
+  return out;
+}
+
 Expected<ToolOutput> ToolRegistry::call(std::string_view name, const nlohmann::json& args, ToolContext& ctx) const {
   auto it = std::find_if(specs_.begin(), specs_.end(), [&](const ToolSpec& s) { return s.name == name; });
   if (it == specs_.end()) return makeError(ErrorCode::MethodNotFound, "no tool named '" + std::string(name) + "'");

@@ -58,6 +58,9 @@ class ToolRegistry {
   void add(ToolSpec spec, ToolFn fn);
   const std::vector<ToolSpec>& specs() const { return specs_; }
   const ToolSpec* find(std::string_view name) const;
+  // The named tools only (in this registry's order): a narrower face, such
+  // as `cadre mcp serve`'s read-only set.
+  ToolRegistry only(const std::vector<std::string>& names) const;
 
   // Unknown tool → MethodNotFound; arguments not an object or missing a
   // required field → InvalidParams; the Gate's refusal → Unauthorized.

@@ -31,8 +31,12 @@ int runIndex(Args& args);
 int runMap(Args& args);
 int runCheck(Args& args);
 int runTools(Args& args);
-int runModels(Args& args);
-int runRun(Args& args);
 int runAudit(Args& args);
+int runCheckpoints(Args& args);
+int runModels(Args& args);
+int runModelsBench(Args& args);  // cmd_models_bench.cpp, reached through `models bench`
+int runEval(Args& args);
+int runRun(Args& args);
+int runMcp(Args& args);
 
 }  // namespace cadre::cli

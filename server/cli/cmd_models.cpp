@@ -24,6 +24,7 @@ using nlohmann::json;
 
 constexpr const char* kModelsUsage = R"(Usage: cadre models list [DIR] [--json]
        cadre models health [DIR] [--json] [--timeout MS]
+       cadre models bench NAME [DIR] [--json] [--pid PID] (see cadre models bench --help)
 
 The models cadre routes to, from the user config ($XDG_CONFIG_HOME/cadre/config.json)
 and DIR/.cadre/config.json (DIR defaults to the current directory). With no
@@ -34,6 +35,8 @@ models configured, every role goes to Ollama at 127.0.0.1:11434 (OLLAMA_HOST).
   health   asks every endpoint which models it serves (GET /v1/models or
            /api/tags): reachable or not, latency, whether the configured model
            is there; exit 1 when an endpoint is unreachable or lacks its model
+  bench    one model's generation speed, time to first token, prompt reading
+           speed up to 50k tokens and memory, against the usable bar
 
 Options:
   --json         the same as JSON
@@ -132,6 +135,7 @@ int list(const Loaded& l, bool asJson) {
                         {"local", r.isLocal(m.name)},
                         {"key", key},
                         {"toolCalls", m.toolCalls == models::ToolCallMode::Text ? "text" : "native"},
+                        {"restricted", m.restricted},  // by cadre eval (docs/eval.md)
                         {"contextTokens", m.contextTokens},
                         {"roles", rolesOf(r, m.name)}});
     }
@@ -153,7 +157,8 @@ int list(const Loaded& l, bool asJson) {
     const std::string local = r.isLocal(m.name) ? "yes" : "no";
     for (std::size_t i = 0; i < m.endpoints.size(); ++i) {
       if (i == 0) {
-        rows.push_back({m.name, models::apiName(m.api), m.model + (m.toolCalls == models::ToolCallMode::Text ? " (text tools)" : ""),
+        rows.push_back({m.name + (m.restricted ? " (restricted)" : ""), models::apiName(m.api),
+                        m.model + (m.toolCalls == models::ToolCallMode::Text ? " (text tools)" : ""),
                         models::displayUrl(m.endpoints[i]), local, key, joined(rolesOf(r, m.name))});
       } else {
         rows.push_back({"", "", "", models::displayUrl(m.endpoints[i]), local, "", ""});
@@ -165,6 +170,8 @@ int list(const Loaded& l, bool asJson) {
   for (const auto& role : models::roleNames()) std::printf("%-12s %s\n", role.c_str(), joined(r.roleModels(role), " → ").c_str());
   if (l.config.defaulted) std::printf("\nNo models configured: every role uses Ollama (OLLAMA_HOST). Configure models in %s (docs/models.md).\n", l.config.userConfigPath.c_str());
   if (l.config.localOnly) std::puts("security.localOnly is on: endpoints that are not loopback or marked local are refused.");
+  for (const auto& m : l.config.models)
+    if (m.restricted) std::printf("%s is restricted to read-only work: %s\n", m.name.c_str(), m.restriction.c_str());
   return 0;
 }
 
@@ -218,6 +225,7 @@ int runModels(Args& args) {
     std::fputs(kModelsUsage, stdout);
     return 0;
   }
+  if (sub == "bench") return runModelsBench(args);  // cmd_models_bench.cpp
   if (sub != "list" && sub != "health") return usageError("unknown models command: " + sub, kModelsUsage);
   std::string dir = ".";
   bool asJson = false;

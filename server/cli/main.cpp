@@ -31,11 +31,11 @@ Commands:
   check [DIR]                         import consistency diagnostics; exit 1 on errors
   tools list|call NAME [JSON]         run an agent tool through the security gate
   run "TASK" [DIR] [--yes]            plan/execute/review headless, approvals on the terminal
-  models list|health [--json]         configured models, their endpoints and reachability
-  eval [--model NAME]                 tool-use evaluation of a model          (not yet available)
-  checkpoints list|diff|restore       the project's checkpoints               (not yet available)
+  models list|health|bench [--json]   configured models, their reachability, speed and memory
+  eval [--model NAME] [--suite DIR]   tool-use evaluation of a model: a score, a verdict the router honours
+  checkpoints list|diff|restore       the project's checkpoints (also create, prune, gc)
   audit verify|show                   the audit trail
-  mcp serve                           cadre's tools over MCP                  (not yet available)
+  mcp serve|list|call                 cadre's tools over MCP; the configured MCP servers
   acp                                 cadre as an Agent Client Protocol agent (not yet available)
 
 Options:
@@ -80,12 +80,12 @@ int main(int argc, char** argv) {
   if (command == "map") return cli::runMap(args);
   if (command == "check") return cli::runCheck(args);
   if (command == "tools") return cli::runTools(args);
-  if (command == "checkpoints") return notYet(command, 4);
+  if (command == "checkpoints") return cli::runCheckpoints(args);
   if (command == "models") return cli::runModels(args);
   if (command == "audit") return cli::runAudit(args);
   if (command == "run") return cli::runRun(args);
   if (command == "acp") return notYet(command, 8);
-  if (command == "mcp") return notYet(command, 9);
-  if (command == "eval") return notYet(command, 10);
+  if (command == "mcp") return cli::runMcp(args);
+  if (command == "eval") return cli::runEval(args);
   return usageError("unknown command: " + command, kUsage);
 }

@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "server/core/state_paths.hpp"
+#include "server/eval/verdicts.hpp"
 #include "support/jsonc.hpp"
 
 namespace cadre::core {
@@ -116,6 +118,19 @@ class SectionReader {
     error(key, std::move(message));
   }
   bool has(const char* key) const { return obj_.contains(key); }
+  const std::string& source() const { return source_; }
+  // An object of strings ({"NAME": "value"}), in file order.
+  void stringMap(const char* key, std::vector<std::pair<std::string, std::string>>& target) {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_object()) return error(key, "expected an object of strings, got " + describe(*v));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [k, item] : v->items()) {
+      if (!item.is_string()) return error(key, "expected an object of strings; \"" + k + "\" is " + item.type_name());
+      out.emplace_back(k, item.get<std::string>());
+    }
+    target = std::move(out);
+  }
   // Calls `read(name, reader)` for every member, each of which must be an object.
   template <class F>
   void eachObject(F&& read) {
@@ -176,6 +191,7 @@ class SectionReader {
 };
 
 void readModels(SectionReader& root, Config& c);
+void readMcpServers(SectionReader& root, Config& c);
 
 void readConfig(SectionReader& root, Config& c) {
   root.section("log", [&](SectionReader& r) {
@@ -216,6 +232,7 @@ void readConfig(SectionReader& root, Config& c) {
     r.userOnly("auditContent").boolean("auditContent", c.security.auditContent);
   });
   readModels(root, c);
+  readMcpServers(root, c);
 }
 
 bool isEnvName(const std::string& name) {
@@ -295,6 +312,76 @@ void readModels(SectionReader& root, Config& c) {
   });
 }
 
+// `mcpServers`, in the shape other MCP hosts use. A project's file may add
+// servers but not redefine the user's, and may not set what loosens the
+// sandbox or skips approvals (docs/mcp.md, "Trust").
+void readMcpServer(const std::string& name, SectionReader& m, mcp::ServerConfig& s) {
+  s.name = name;
+  s.source = m.source();
+  s.fromProject = m.scope() != ConfigScope::User;
+  std::string type;
+  m.string("type", type, {"stdio", "http", "streamable-http", "streamableHttp", "sse"});
+  m.string("command", s.command);
+  m.stringList("args", s.args);
+  m.stringMap("env", s.env);
+  m.string("cwd", s.cwd);
+  m.string("url", s.url);
+  m.stringMap("headers", s.headers);
+  m.userOnly("sandbox").boolean("sandbox", s.sandbox);
+  m.userOnly("network").boolean("network", s.network);
+  m.userOnly("writable").boolean("writable", s.writable);
+  m.userOnly("local").boolean("local", s.local);
+  m.userOnly("paths").stringList("paths", s.paths);
+  m.userOnly("autoApprove").stringList("autoApprove", s.autoApprove);
+  m.userOnly("readOnlyTools").stringList("readOnlyTools", s.readOnlyTools);
+  m.boolean("disabled", s.disabled);
+  std::int64_t callSeconds = s.callTimeoutMs / 1000, startupSeconds = s.startupTimeoutMs / 1000;
+  m.integer("timeoutSeconds", callSeconds, 1, 86400);
+  m.integer("startupTimeoutSeconds", startupSeconds, 1, 3600);
+  s.callTimeoutMs = static_cast<int>(callSeconds * 1000);
+  s.startupTimeoutMs = static_cast<int>(startupSeconds * 1000);
+  if (type == "sse")
+    m.reject("type", "the older HTTP+SSE transport (protocol 2024-11-05) is not supported; use the server's Streamable HTTP endpoint");
+  if (!s.url.empty() && !s.command.empty()) m.reject("url", "a server has either a command (stdio) or a url (HTTP), not both");
+  if (s.url.empty() && s.command.empty()) m.reject("command", "a server needs a command (stdio) or a url (Streamable HTTP)");
+  s.transport = s.url.empty() ? mcp::TransportKind::Stdio : mcp::TransportKind::Http;
+  for (const auto& [k, v] : s.env) {
+    if (!isEnvName(k)) m.reject("env", "'" + k + "' is not an environment variable name");
+    if (s.fromProject && mcp::referencesVariables(v))
+      m.reject("env", "a project's config may not read the user's environment (${...}); define the server in your user config");
+  }
+  for (const auto& [k, v] : s.headers) {
+    if (k.empty() || k.find_first_of(" :\r\n") != std::string::npos) m.reject("headers", "'" + k + "' is not a header name");
+    if (s.fromProject && mcp::referencesVariables(v))
+      m.reject("headers", "a project's config may not read the user's environment (${...}); define the server in your user config");
+  }
+}
+
+void readMcpServers(SectionReader& root, Config& c) {
+  root.section("mcpServers", [&](SectionReader& r) {
+    r.eachObject([&](const std::string& name, SectionReader& m) {
+      const bool validName = !name.empty() && name.size() <= 40 &&
+                             std::all_of(name.begin(), name.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '_' || ch == '-'; });
+      mcp::ServerConfig s;
+      readMcpServer(name, m, s);
+      if (!validName) {
+        m.reject("command", "server names are letters, digits, '_' and '-' (at most 40): tools are offered as <server>__<tool>");
+        return;
+      }
+      auto same = std::find_if(c.mcpServers.begin(), c.mcpServers.end(), [&](const mcp::ServerConfig& e) { return e.name == name; });
+      if (same != c.mcpServers.end()) {
+        if (s.fromProject) {
+          m.reject("command", "the MCP server '" + name + "' is already defined by " + same->source + "; a project may add servers, not redefine them");
+          return;
+        }
+        *same = std::move(s);
+        return;
+      }
+      c.mcpServers.push_back(std::move(s));
+    });
+  });
+}
+
 void loadFile(const std::filesystem::path& file, ConfigScope scope, LoadedConfig& out) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return;  // absent: nothing to layer
@@ -351,6 +438,9 @@ models::RouterConfig routerConfig(const Config& config) {
   out.settings = config.models.router;
   out.localOnly = config.security.localOnly;
   out.userConfigPath = userConfigPath().string();
+  // The user's last `cadre eval` of each model: its tool-call protocol and
+  // whether it is restricted to read-only work (docs/eval.md).
+  eval::applyVerdicts(out, stateHome());
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "server/models/model_config.hpp"
+#include "server/mcp/server_config.hpp"
 
 namespace cadre::core {
 
@@ -72,6 +73,9 @@ struct Config {
   ServerSettings server;
   SecuritySettings security;
   ModelsSettings models;
+  // MCP servers (docs/mcp.md): from the user file, and from project files
+  // under the trust rules there (each start approved, sandbox not loosened).
+  std::vector<mcp::ServerConfig> mcpServers;
 };
 
 // The router's configuration from the loaded settings: the user's models and

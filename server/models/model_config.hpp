@@ -38,6 +38,13 @@ struct ModelSpec {
   std::int64_t maxOutputTokens = 4096;
   double inputCostPerMTok = 0;  // USD per million tokens, for metrics and budgets
   double outputCostPerMTok = 0;
+  // From the user's last `cadre eval` of this model (core applies the saved
+  // verdict, which also sets `toolCalls`; docs/eval.md). A restricted model
+  // passed fewer than half the tool-use runs: the router gives it no request
+  // that offers tools which change files or run commands
+  // (RouteOptions::mutating). `restriction` says why, for messages.
+  bool restricted = false;
+  std::string restriction;
 };
 
 struct RouterSettings {

@@ -178,6 +178,12 @@ bool Router::isLocal(const std::string& model) const {
   return e && e->local;
 }
 
+bool Router::isRestricted(const std::string& model, std::string* why) const {
+  const ModelEntry* e = state_->find(model);
+  if (why && e) *why = e->spec.restriction;
+  return e && e->spec.restricted;
+}
+
 std::vector<ModelMetrics> Router::metrics() const { return state_->metrics.snapshot(); }
 
 std::vector<EndpointStatus> Router::endpoints() const {

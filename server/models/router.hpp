@@ -45,6 +45,10 @@ struct RouteOptions {
   std::string authorServedModel;
   // Tokens this request may use (prompt estimate + output); 0: router.maxTokensPerRequest.
   std::int64_t tokenBudget = 0;
+  // The request offers tools that change files or run commands. Models that
+  // `cadre eval` restricted (ModelSpec::restricted) are skipped for it, so a
+  // restricted model only ever gets read-only work (docs/eval.md).
+  bool mutating = false;
 };
 
 // A request in flight. cancel() stops it at once (the stream is closed) and
@@ -96,6 +100,8 @@ class Router {
   std::vector<std::string> roleModels(const std::string& role) const;
   const RouterConfig& config() const;
   bool isLocal(const std::string& model) const;
+  // Whether `cadre eval` restricted the model to read-only work, and why.
+  bool isRestricted(const std::string& model, std::string* why = nullptr) const;
   // What to do when no model answers: where to configure models, or how to
   // start the default Ollama.
   std::string configureHint() const;

@@ -130,6 +130,13 @@ class Job final : public ChatHandle, public std::enable_shared_from_this<Job> {
           continue;
         }
       }
+      // cadre eval's verdict (docs/eval.md): a restricted model gets no
+      // request that could change files or run commands; the next model of
+      // the role takes it.
+      if (opts_.mutating && m->spec.restricted) {
+        skipped_.push_back(name + " is restricted to read-only work (" + m->spec.restriction + ")");
+        continue;
+      }
       if (!sensitivePath.empty() && !m->local) {
         skipped_.push_back(name + " is not local and the request holds " + sensitivePath + " (router.sensitive \"" + sensitivePattern + "\")");
         continue;

@@ -63,6 +63,7 @@ ApprovalStore::ApprovalStore(ApprovalStore&& other) noexcept {
   std::lock_guard lock(other.mu_);
   file_ = std::move(other.file_);
   rules_ = std::move(other.rules_);
+  external_ = std::move(other.external_);
 }
 
 ApprovalStore& ApprovalStore::operator=(ApprovalStore&& other) noexcept {
@@ -70,6 +71,7 @@ ApprovalStore& ApprovalStore::operator=(ApprovalStore&& other) noexcept {
     std::scoped_lock lock(mu_, other.mu_);
     file_ = std::move(other.file_);
     rules_ = std::move(other.rules_);
+    external_ = std::move(other.external_);
   }
   return *this;
 }
@@ -90,6 +92,7 @@ Expected<ApprovalStore> ApprovalStore::load(const std::filesystem::path& file) {
       if (r.contains("args")) rule.exactArgs = r.at("args").get<std::vector<std::string>>();
       if (!rule.program.empty()) store.rules_.push_back(std::move(rule));
     }
+    for (const auto& key : j.value("external", nlohmann::json::array())) store.external_.push_back(key.get<std::string>());
   } catch (const std::exception& e) {
     return makeError(ErrorCode::Config, file.string() + ": not a valid approvals file (" + e.what() +
                                             "); fix or delete it to start with no remembered approvals");
@@ -109,10 +112,22 @@ Expected<void> ApprovalStore::addCommandRules(const std::vector<CommandRule>& ru
   return save();
 }
 
+bool ApprovalStore::hasExternalRule(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  return std::find(external_.begin(), external_.end(), key) != external_.end();
+}
+
+Expected<void> ApprovalStore::addExternalRule(const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (std::find(external_.begin(), external_.end(), key) == external_.end()) external_.push_back(key);
+  return save();
+}
+
 Expected<void> ApprovalStore::save() const {
   if (file_.empty()) return {};
   nlohmann::json j = {{"version", 1}, {"commands", nlohmann::json::array()}};
   for (const auto& r : rules_) j["commands"].push_back(ruleToJson(r));
+  if (!external_.empty()) j["external"] = external_;
   std::error_code ec;
   std::filesystem::create_directories(file_.parent_path(), ec);
   const auto tmp = file_.string() + ".tmp." + std::to_string(::getpid());

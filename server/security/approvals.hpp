@@ -70,6 +70,11 @@ class ApprovalStore {
 
   std::vector<CommandRule> commandRules() const;
   Expected<void> addCommandRules(const std::vector<CommandRule>& rules);
+  // "Allow always" answers about actions that are not shell commands (an MCP
+  // server's tool, starting a server a project defines): opaque keys the Gate
+  // makes ("mcp-tool:fs__write_file"), matched exactly.
+  bool hasExternalRule(std::string_view key) const;
+  Expected<void> addExternalRule(const std::string& key);
   const std::filesystem::path& file() const { return file_; }
 
  private:
@@ -77,6 +82,7 @@ class ApprovalStore {
   std::filesystem::path file_;
   mutable std::mutex mu_;
   std::vector<CommandRule> rules_;
+  std::vector<std::string> external_;
 };
 
 }  // namespace cadre::security

@@ -236,6 +236,72 @@ Expected<void> Gate::authorizeRealEdit(const Actor& actor, const std::vector<std
   return {};
 }
 
+Expected<void> Gate::approveExternal(const Actor& actor, const ExternalAction& action, const std::atomic<bool>* cancel) {
+  if (config_.mode == ApprovalMode::ReadOnly)
+    return refuse(actor, "external", "cadre is in read-only mode: " + action.display + " is not run",
+                  {{"command", action.display}});
+  const bool remembered = !action.rule.empty() && store_->hasExternalRule(action.rule);
+  if (action.preApproved || remembered) {
+    nlohmann::json j = actorJson(actor);
+    j["request"] = "command";
+    j["command"] = action.display;
+    j["decision"] = action.preApproved ? "allow-listed in the user's config" : "allowed by rule";
+    record("approval", std::move(j));
+    return {};
+  }
+  ApprovalRequest req;
+  req.kind = ApprovalKind::Command;
+  req.command = action.display;
+  req.why = action.why;
+  req.sandboxed = action.sandboxed;
+  req.network = action.network;
+  if (!action.rule.empty()) req.alwaysRules.push_back(action.ruleLabel.empty() ? action.rule : action.ruleLabel);
+  auto answer = ask(actor, std::move(req), cancel);
+  if (!answer) return answer.error();
+  if (answer->choice == ApprovalChoice::Deny)
+    return refuse(actor, "external", "the user declined: " + action.display + (answer->note.empty() ? "" : ": " + answer->note),
+                  {{"command", action.display}});
+  if (answer->choice == ApprovalChoice::AllowAlways && !action.rule.empty()) {
+    if (auto saved = store_->addExternalRule(action.rule); !saved) return saved.error();
+  }
+  return {};
+}
+
+Expected<std::unique_ptr<SandboxedProcess>> Gate::startProcess(const Actor& actor, const ProcessRequest& request) {
+  if (request.argv.empty() || request.argv[0].empty()) return makeError(ErrorCode::InvalidParams, "empty command");
+  std::string line;
+  for (const auto& a : request.argv) line += (line.empty() ? "" : " ") + a;
+  nlohmann::json about = {{"command", line}};
+  fs::path base = policy_->roots().empty() ? fs::current_path() : policy_->roots().front();
+  for (const auto& word : request.argv) {
+    PathCheck c = policy_->check(expandHome(word), PathAccess::Read, base);
+    if (c.refusal == PathRefusal::Denied)
+      return refuse(actor, "command", "the command names '" + word + "', which is deny-listed (" + c.rule + ")", about);
+  }
+  const bool sandboxed = !config_.sandboxOff && !request.unsandboxed;
+  SandboxSpec spec;
+  spec.argv = request.argv;
+  spec.cwd = request.cwd.empty() ? base.string() : request.cwd;
+  for (const auto& r : policy_->roots()) (request.writableRoots ? spec.writablePaths : spec.readOnlyPaths).push_back(r.string());
+  for (const auto& r : request.readOnlyPaths) spec.readOnlyPaths.push_back(r);
+  for (const auto& m : policy_->maskedPaths()) spec.maskedPaths.push_back(m.string());
+  spec.network = request.network;
+  spec.env = request.env;
+  spec.limits = config_.limits;
+  spec.unsandboxed = !sandboxed;
+  auto process = spawnSandboxed(spec);
+  nlohmann::json j = actorJson(actor);
+  j["command"] = line;
+  j["cwd"] = spec.cwd;
+  j["sandboxed"] = sandboxed;
+  j["network"] = request.network;
+  j["longLived"] = true;
+  if (!request.why.empty()) j["why"] = request.why;
+  if (!process) j["error"] = process.error().message;
+  record("command", std::move(j));
+  return process;
+}
+
 Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandRequest& request,
                                          const std::atomic<bool>* cancel) {
   if (auto ok = authorizeTool(actor, "run_command", ToolNeeds{.runsProcess = true, .network = request.network}); !ok)

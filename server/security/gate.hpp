@@ -77,6 +77,31 @@ struct CommandRequest {
   bool preApproved = false;
 };
 
+// Something cadre cannot look inside — a call of an MCP server's tool, the
+// start of an MCP server a project's config defines — put to the user like
+// a command (docs/mcp.md).
+struct ExternalAction {
+  std::string display;    // what the prompt shows as the command, e.g. `mcp fs__write_file {"path":…}`
+  std::string rule;       // what "allow always" remembers (a key such as "mcp-tool:fs__write_file"); empty: never
+  std::string ruleLabel;  // how that rule is shown to the user
+  std::string why;
+  bool sandboxed = true;
+  bool network = false;
+  bool preApproved = false;  // the user's own config allow-lists it: audited, not asked
+};
+
+// A long-lived process (an MCP server) started for the session.
+struct ProcessRequest {
+  std::vector<std::string> argv;
+  std::string cwd;  // empty: the first root
+  std::vector<std::pair<std::string, std::string>> env;  // added to the clean environment
+  std::vector<std::string> readOnlyPaths;                // bound besides the roots (where the program is installed)
+  bool writableRoots = false;                            // the workspace bound read-write (default read-only)
+  bool network = false;
+  bool unsandboxed = false;  // the user's own config opted this process out of the sandbox
+  std::string why;           // for the audit trail: "MCP server 'fs'"
+};
+
 struct DirEntry {
   std::string name;
   bool directory = false;
@@ -116,6 +141,18 @@ class Gate {
   // audit. The result's output is the command's, capped by the limits.
   Expected<SandboxResult> runCommand(const Actor& actor, const CommandRequest& request,
                                      const std::atomic<bool>* cancel = nullptr);
+
+  // An ExternalAction: allowed when pre-approved or covered by a remembered
+  // rule, else asked (kind command). Refused in read-only mode.
+  Expected<void> approveExternal(const Actor& actor, const ExternalAction& action,
+                                 const std::atomic<bool>* cancel = nullptr);
+
+  // Starts a long-lived process in the sandbox (roots read-only unless
+  // asked, deny-listed files masked, no network unless asked, the configured
+  // memory and process limits; sandbox off only by the user's config).
+  // Arguments naming deny-listed paths are refused. Audited as a command.
+  // Approval is the caller's to ask first (approveExternal) where it applies.
+  Expected<std::unique_ptr<SandboxedProcess>> startProcess(const Actor& actor, const ProcessRequest& request);
 
   // Appends an entry to the audit trail (the tool dispatcher records each
   // call here, so every way in is audited the same).

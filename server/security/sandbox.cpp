@@ -25,6 +25,11 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -666,6 +671,33 @@ std::optional<long> statusField(const std::string& status, const std::string& ke
   return std::strtol(status.c_str() + pos + needle.size(), nullptr, 10);
 }
 
+// The plan's rlimits (never above the current hard limits) and parent-death
+// rule, for the child to apply after fork.
+void setChildLimits(const LaunchPlan& plan, ChildPlan& child) {
+  auto clampLimit = [](int resource, rlim_t want, rlimit& out) {
+    rlimit cur{};
+    ::getrlimit(resource, &cur);
+    out.rlim_max = std::min(cur.rlim_max, want);
+    out.rlim_cur = out.rlim_max;
+  };
+  if (plan.cpuSeconds > 0) {
+    // SIGXCPU at the budget, SIGKILL a second later for a command that catches it.
+    clampLimit(RLIMIT_CPU, static_cast<rlim_t>(plan.cpuSeconds) + 1, child.cpu);
+    child.cpu.rlim_cur = std::min(child.cpu.rlim_max, static_cast<rlim_t>(plan.cpuSeconds));
+    child.setCpu = true;
+  }
+  if (plan.dataBytes > 0) {
+    clampLimit(RLIMIT_DATA, static_cast<rlim_t>(plan.dataBytes), child.data);
+    child.setData = true;
+  }
+  if (plan.nproc > 0) {
+    clampLimit(RLIMIT_NPROC, static_cast<rlim_t>(plan.nproc), child.nproc);
+    child.setNproc = true;
+  }
+  child.dieWithParent = plan.dieWithParent;
+  child.parentPid = ::getpid();
+}
+
 // Starts the plan, feeds stdin, collects output under the cap and enforces
 // wall time and cancellation. On every way out the process group and the
 // cgroup are killed, and the namespace's init (when bwrap reported it) is
@@ -724,28 +756,7 @@ Expected<LaunchOutcome> launch(LaunchPlan plan, const std::string& stdinData, co
   child.errFd = execPipe->second.get();
   child.cgroupFds = cgroupFds.data();
   child.cgroupFdCount = cgroupFds.size();
-  auto clampLimit = [](int resource, rlim_t want, rlimit& out) {
-    rlimit cur{};
-    ::getrlimit(resource, &cur);
-    out.rlim_max = std::min(cur.rlim_max, want);
-    out.rlim_cur = out.rlim_max;
-  };
-  if (plan.cpuSeconds > 0) {
-    // SIGXCPU at the budget, SIGKILL a second later for a command that catches it.
-    clampLimit(RLIMIT_CPU, static_cast<rlim_t>(plan.cpuSeconds) + 1, child.cpu);
-    child.cpu.rlim_cur = std::min(child.cpu.rlim_max, static_cast<rlim_t>(plan.cpuSeconds));
-    child.setCpu = true;
-  }
-  if (plan.dataBytes > 0) {
-    clampLimit(RLIMIT_DATA, static_cast<rlim_t>(plan.dataBytes), child.data);
-    child.setData = true;
-  }
-  if (plan.nproc > 0) {
-    clampLimit(RLIMIT_NPROC, static_cast<rlim_t>(plan.nproc), child.nproc);
-    child.setNproc = true;
-  }
-  child.dieWithParent = plan.dieWithParent;
-  child.parentPid = ::getpid();
+  setChildLimits(plan, child);
 
   SigpipeBlock sigpipeBlock;
   pid_t pid = ::fork();
@@ -1159,6 +1170,32 @@ std::uint64_t processesOfUser(uid_t uid) {
   return count;
 }
 
+// Process and memory limits: the run's cgroups when this machine lets us
+// make them, else rlimits on the plan. Says which in the two strings.
+void setProcessLimits(const SandboxSpec& spec, const CgroupSupport& cg, RunCgroups& cgroups, LaunchPlan& plan,
+                      std::string& processLimit, std::string& memoryLimit) {
+  cgroups.setup(cg, spec.limits.maxProcesses + (spec.unsandboxed ? 0 : kBwrapHelperProcesses),
+                spec.limits.memoryBytes);
+  if (cgroups.hasPids()) {
+    processLimit = "cgroup";
+  } else if (::getuid() != 0) {
+    plan.nproc = processesOfUser(::getuid()) + static_cast<std::uint64_t>(spec.limits.maxProcesses) +
+                 kBwrapHelperProcesses;
+    processLimit = "rlimit";
+  } else {
+    processLimit = "none";
+  }
+  if (cgroups.hasMemory()) {
+    memoryLimit = "cgroup";
+  } else {
+    // RLIMIT_AS would count address space V8, the JVM and Go reserve but
+    // never touch (node wants tens of GiB); RLIMIT_DATA counts only what
+    // becomes writable, which is close to what a process can really use.
+    plan.dataBytes = spec.limits.memoryBytes;
+    memoryLimit = "rlimit";
+  }
+}
+
 }  // namespace
 
 SandboxProbe probeSandboxAt(const std::string& bwrapPath) {
@@ -1269,26 +1306,7 @@ Expected<SandboxResult> runSandboxed(const SandboxSpec& spec, const std::atomic<
   }
 
   RunCgroups cgroups;
-  cgroups.setup(cg, spec.limits.maxProcesses + (spec.unsandboxed ? 0 : kBwrapHelperProcesses),
-                spec.limits.memoryBytes);
-  if (cgroups.hasPids()) {
-    result.processLimit = "cgroup";
-  } else if (::getuid() != 0) {
-    plan.nproc = processesOfUser(::getuid()) + static_cast<std::uint64_t>(spec.limits.maxProcesses) +
-                 kBwrapHelperProcesses;
-    result.processLimit = "rlimit";
-  } else {
-    result.processLimit = "none";
-  }
-  if (cgroups.hasMemory()) {
-    result.memoryLimit = "cgroup";
-  } else {
-    // RLIMIT_AS would count address space V8, the JVM and Go reserve but
-    // never touch (node wants tens of GiB); RLIMIT_DATA counts only what
-    // becomes writable, which is close to what a process can really use.
-    plan.dataBytes = spec.limits.memoryBytes;
-    result.memoryLimit = "rlimit";
-  }
+  setProcessLimits(spec, cg, cgroups, plan, result.processLimit, result.memoryLimit);
 
   auto outcome = launch(std::move(plan), spec.stdinData, spec.limits, &cgroups, cancel);
   if (!outcome) return outcome.error();
@@ -1356,5 +1374,272 @@ Expected<SandboxResult> runSandboxed(const SandboxSpec& spec, const std::atomic<
   }
   return result;
 }
+
+// --- long-lived processes ---------------------------------------------------
+
+// The parent-death signal (bwrap's --die-with-parent, PR_SET_PDEATHSIG) fires
+// when the *thread* that forked dies, not the process. A long-lived process
+// is therefore forked from this one thread, which lives as long as cadre:
+// the process dies with cadre, never with whichever worker started it.
+class SpawnThread {
+ public:
+  static SpawnThread& instance() {
+    static SpawnThread* s = new SpawnThread();  // never destroyed: its thread runs until exit
+    return *s;
+  }
+  template <class R>
+  R run(std::function<R()> job) {
+    std::packaged_task<R()> task(std::move(job));
+    auto result = task.get_future();
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back([&task] { task(); });
+    }
+    cv_.notify_one();
+    return result.get();
+  }
+
+ private:
+  SpawnThread() {
+    std::thread([this] {
+      std::unique_lock lock(mu_);
+      while (true) {
+        cv_.wait(lock, [this] { return !queue_.empty(); });
+        auto job = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        job();
+        lock.lock();
+      }
+    }).detach();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+};
+
+struct SandboxedProcess::Impl {
+  pid_t pid = -1;
+  bool sandboxed = true;
+  UniqueFd in, out, err, status;
+  RunCgroups cgroups;
+  MaskFile maskFile;  // the masks' empty file must outlive the mounts' setup; kept for the whole run
+  std::mutex writeMu;  // one writer at a time; guards `in`
+  std::mutex reapMu;   // guards reaped and exitCode
+  bool reaped = false;
+  int exitCode = -1;
+
+  // With reapMu held. Reads bwrap's report of the command's exit.
+  void recordExit(int waitStatus) {
+    reaped = true;
+    if (sandboxed && status) {
+      setNonBlocking(status.get());
+      std::string report;
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::read(status.get(), buf, sizeof buf)) > 0) report.append(buf, static_cast<std::size_t>(n));
+      if (auto code = statusField(report, "exit-code")) {
+        exitCode = static_cast<int>(*code);
+        return;
+      }
+    }
+    exitCode = WIFEXITED(waitStatus) ? WEXITSTATUS(waitStatus) : WIFSIGNALED(waitStatus) ? 128 + WTERMSIG(waitStatus) : -1;
+  }
+};
+
+SandboxedProcess::SandboxedProcess(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SandboxedProcess::~SandboxedProcess() {
+  if (impl_) kill();
+}
+
+int SandboxedProcess::stdoutFd() const { return impl_->out.get(); }
+int SandboxedProcess::stderrFd() const { return impl_->err.get(); }
+bool SandboxedProcess::sandboxed() const { return impl_->sandboxed; }
+
+Expected<void> SandboxedProcess::writeInput(std::string_view data, int timeoutMs) {
+  std::lock_guard lock(impl_->writeMu);
+  if (!impl_->in) return makeError(ErrorCode::IoError, "the process's input is closed");
+  SigpipeBlock sigpipeBlock;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(impl_->in.get(), data.data() + done, data.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) {
+      const int e = errno;
+      impl_->in.reset();
+      return makeError(ErrorCode::IoError, std::string("the process stopped reading its input: ") + std::strerror(e));
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return makeError(ErrorCode::Timeout, "the process has not read its input for " + std::to_string(timeoutMs) + " ms");
+    pollfd p{impl_->in.get(), POLLOUT, 0};
+    ::poll(&p, 1, static_cast<int>(std::min<long long>(left, kPollTickMs)));
+  }
+  return {};
+}
+
+void SandboxedProcess::closeInput() {
+  std::lock_guard lock(impl_->writeMu);
+  impl_->in.reset();
+}
+
+void SandboxedProcess::kill() {
+  std::lock_guard lock(impl_->reapMu);
+  if (impl_->reaped) return;
+  // The group (what the command started); bwrap's init dies with its parent
+  // and takes the pid namespace along; the cgroup catches whatever left both.
+  ::kill(-impl_->pid, SIGKILL);
+  ::kill(impl_->pid, SIGKILL);
+  impl_->cgroups.killAll();
+  int status = 0;
+  while (::waitpid(impl_->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  impl_->recordExit(status);
+}
+
+std::optional<int> SandboxedProcess::exitStatus() {
+  std::lock_guard lock(impl_->reapMu);
+  if (impl_->reaped) return impl_->exitCode;
+  int status = 0;
+  pid_t r = ::waitpid(impl_->pid, &status, WNOHANG);
+  if (r == 0 || (r < 0 && errno != ECHILD)) return std::nullopt;
+  // Whatever the command left behind goes with it, as for runSandboxed.
+  ::kill(-impl_->pid, SIGKILL);
+  impl_->cgroups.killAll();
+  impl_->recordExit(status);
+  return impl_->exitCode;
+}
+
+namespace {
+Expected<std::unique_ptr<SandboxedProcess>> spawnOnThisThread(const SandboxSpec& spec);
+}  // namespace
+
+Expected<std::unique_ptr<SandboxedProcess>> spawnSandboxed(const SandboxSpec& spec) {
+  return SpawnThread::instance().run<Expected<std::unique_ptr<SandboxedProcess>>>([&spec] { return spawnOnThisThread(spec); });
+}
+
+namespace {
+
+Expected<std::unique_ptr<SandboxedProcess>> spawnOnThisThread(const SandboxSpec& spec) {
+  if (!spec.stdinData.empty())
+    return makeError(ErrorCode::InvalidParams, "sandbox: a long-lived process takes its input through writeInput");
+  SandboxSpec checked = spec;
+  checked.limits.wallTimeoutMs = std::max(checked.limits.wallTimeoutMs, 1);
+  checked.limits.cpuSeconds = std::max(checked.limits.cpuSeconds, 1);
+  auto layout = checkSpec(checked);
+  if (!layout) return layout.error();
+
+  auto impl = std::make_unique<SandboxedProcess::Impl>();
+  impl->sandboxed = !spec.unsandboxed;
+  std::vector<std::string> env = baseEnvironment(spec, layout->cwd);
+  LaunchPlan plan;
+  plan.envp = env;
+  if (spec.unsandboxed) {
+    std::string pathVar;
+    for (const std::string& kv : env)
+      if (kv.compare(0, 5, "PATH=") == 0) pathVar = kv.substr(5);
+    plan.executable = findExecutable(spec.argv[0], pathVar, layout->cwd);
+    if (plan.executable.empty())
+      return makeError(ErrorCode::InvalidParams, spec.argv[0] + ": command not found (PATH=" + pathVar + ")");
+    plan.argv = spec.argv;
+    plan.chdirTo = layout->cwd;
+    plan.dieWithParent = true;  // forked on the SpawnThread: "parent" means cadre
+  } else {
+    std::string bwrap = spec.bwrapPath;
+    if (bwrap.empty()) {
+      SandboxProbe probe = probeSandbox();
+      if (!probe.available) return makeError(ErrorCode::Unavailable, probe.message);
+      bwrap = probe.bwrapPath;
+    } else if (!isExecutableFile(bwrap)) {
+      return makeError(ErrorCode::Unavailable, std::string(kBwrapMissing) + " (looked for " + bwrap + ")");
+    }
+    auto args = bwrapArguments(spec, *layout, env, impl->maskFile);
+    if (!args) return args.error();
+    plan.executable = bwrap;
+    plan.argv = {bwrap};
+    plan.argv.insert(plan.argv.end(), args->begin(), args->end());
+    plan.envp.clear();
+    plan.bwrapStatusFd = true;
+  }
+  std::string processLimit, memoryLimit;
+  setProcessLimits(spec, cgroupSupport(), impl->cgroups, plan, processLimit, memoryLimit);
+
+  auto inPipe = makePipe();
+  if (!inPipe) return inPipe.error();
+  auto outPipe = makePipe();
+  if (!outPipe) return outPipe.error();
+  auto errPipe = makePipe();
+  if (!errPipe) return errPipe.error();
+  auto execPipe = makePipe();
+  if (!execPipe) return execPipe.error();
+  auto statusPipe = makePipe();
+  if (!statusPipe) return statusPipe.error();
+  moveHigh(inPipe->first);
+  moveHigh(outPipe->second);
+  moveHigh(errPipe->second);
+  moveHigh(execPipe->second);
+  moveHigh(statusPipe->second);
+
+  std::vector<UniqueFd> cgroupFiles = impl->cgroups.openProcsFiles();
+  std::vector<int> cgroupFds;
+  for (const UniqueFd& fd : cgroupFiles) {
+    if (!fd) return osError("open cgroup.procs");
+    cgroupFds.push_back(fd.get());
+  }
+  std::vector<char*> argv = cStrings(plan.argv);
+  std::vector<char*> envp = cStrings(plan.envp);
+  ChildPlan child{};
+  child.executable = plan.executable.c_str();
+  child.argv = argv.data();
+  child.envp = envp.data();
+  child.chdirTo = plan.chdirTo.empty() ? nullptr : plan.chdirTo.c_str();
+  child.stdinFd = inPipe->first.get();
+  child.stdoutFd = outPipe->second.get();
+  child.stderrFd = errPipe->second.get();
+  child.statusFd = plan.bwrapStatusFd ? statusPipe->second.get() : -1;
+  child.errFd = execPipe->second.get();
+  child.cgroupFds = cgroupFds.data();
+  child.cgroupFdCount = cgroupFds.size();
+  setChildLimits(plan, child);
+
+  pid_t pid = ::fork();
+  if (pid < 0) return osError("fork");
+  if (pid == 0) runChild(child);
+  inPipe->first.reset();
+  outPipe->second.reset();
+  errPipe->second.reset();
+  execPipe->second.reset();
+  statusPipe->second.reset();
+  cgroupFiles.clear();
+
+  ChildFailure failure{};
+  ssize_t got;
+  do {
+    got = ::read(execPipe->first.get(), &failure, sizeof failure);
+  } while (got < 0 && errno == EINTR);
+  if (got == static_cast<ssize_t>(sizeof failure)) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    errno = failure.error;
+    if (failure.stage == kStageExec)
+      return spec.unsandboxed ? osError("cannot execute " + plan.executable)
+                              : makeError(ErrorCode::Unavailable, std::string(kBwrapMissing) + " (" + std::strerror(failure.error) + ")");
+    return osError(failure.stage == kStageCgroup ? "joining the run's cgroup" : "chdir to " + plan.chdirTo);
+  }
+  impl->pid = pid;
+  impl->in = std::move(inPipe->second);
+  impl->out = std::move(outPipe->first);
+  impl->err = std::move(errPipe->first);
+  impl->status = std::move(statusPipe->first);
+  setNonBlocking(impl->in.get());
+  return std::make_unique<SandboxedProcess>(std::move(impl));
+}
+
+}  // namespace
 
 }  // namespace cadre::security

@@ -13,7 +13,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -93,5 +96,47 @@ SandboxProbe probeSandboxAt(const std::string& bwrapPath);
 // cannot build the sandbox (with bwrap's own message); IoError when the OS
 // refuses pipes, fork or the cgroup. `cancel` is polled every ≤ 50 ms.
 Expected<SandboxResult> runSandboxed(const SandboxSpec& spec, const std::atomic<bool>* cancel = nullptr);
+
+// A long-lived process in the same sandbox (MCP servers): its stdin, stdout
+// and stderr are pipes the owner reads and writes while it runs. It has no
+// wall-clock or CPU limit — it lives as long as the session that started it —
+// but the memory and process limits hold, and its environment is the same
+// clean one. Destroying it (or kill()) takes the whole process tree down.
+//
+// Thread safety: writeInput, kill and exitStatus may be called from different
+// threads; one thread reads stdout and one stderr (the fds are the caller's
+// to poll and read, never to close).
+class SandboxedProcess {
+ public:
+  struct Impl;
+  explicit SandboxedProcess(std::unique_ptr<Impl> impl);
+  ~SandboxedProcess();
+  SandboxedProcess(const SandboxedProcess&) = delete;
+  SandboxedProcess& operator=(const SandboxedProcess&) = delete;
+
+  int stdoutFd() const;
+  int stderrFd() const;
+  bool sandboxed() const;
+  // Writes all of `data` to the process's stdin, waiting at most `timeoutMs`
+  // for it to read: Timeout when it stopped reading, IoError once it closed
+  // its stdin or exited. Never raises SIGPIPE.
+  Expected<void> writeInput(std::string_view data, int timeoutMs);
+  void closeInput();
+  // Kills the process tree (process group, cgroup, pid namespace) and reaps it.
+  void kill();
+  // Non-blocking: the exit code (128 + signal when killed) once the process
+  // has ended, nullopt while it runs. Reaps it.
+  std::optional<int> exitStatus();
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Starts spec.argv as a SandboxedProcess. spec.limits.wallTimeoutMs and
+// cpuSeconds are ignored (see above); stdinData must be empty. Errors as for
+// runSandboxed; unsandboxed, a command not found on PATH is InvalidParams
+// (sandboxed, bwrap looks it up inside: the process exits 127 at once with
+// bwrap's message on its stderr).
+Expected<std::unique_ptr<SandboxedProcess>> spawnSandboxed(const SandboxSpec& spec);
 
 }  // namespace cadre::security
