@@ -112,6 +112,7 @@ void LspSession::bindMethods() {
   bindShadow();
   bindTasks();
   bindModels();
+  bindCheckpoints();
   d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }

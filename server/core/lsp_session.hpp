@@ -139,6 +139,12 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
   std::filesystem::path shadowDirFor(const std::string& task) const;
   void recoverInterruptedApplies();
+  // Checkpoints (lsp_checkpoint.cpp)
+  void bindCheckpoints();
+  void onCheckpointCreate(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);
+  void onCheckpointList(const protocol::NoParams&, protocol::Callback<protocol::json>);
+  void onCheckpointDiff(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);
+  void onCheckpointRestore(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);
   // Models (lsp_models.cpp)
   void bindModels();
   void onModelsList(const protocol::NoParams&, protocol::Callback<protocol::json>);

@@ -14,6 +14,7 @@
 #include "server/analysis/language.hpp"
 #include "server/analysis/parser.hpp"
 #include "server/workspace/apply.hpp"
+#include "server/workspace/checkpoints.hpp"
 #include "server/workspace/git_branch.hpp"
 
 namespace cadre::core {
@@ -175,6 +176,23 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
     if (!ok) return reply(ok.error());
     std::vector<workspace::ApplyFile> files;
     for (const auto& c : chosen) files.push_back({c.path, c.base, c.content, c.mode});
+    // A checkpoint of the files as they are, so the apply can be undone
+    // (cadre/checkpoint.restore). Not having one does not block the apply.
+    std::optional<std::string> undo;
+    if (auto store = workspace::CheckpointStore::open(journal.parent_path() / "checkpoints.git", s->roots().front(),
+                                                      [&] {
+                                                        workspace::CheckpointOptions o;
+                                                        auto ex = indexExclusion(s->roots().front(), {});
+                                                        o.exclude = [ex](std::string_view r, bool d, unsigned l) { return ex(r, d, l); };
+                                                        return o;
+                                                      }())) {
+      if (auto made = store->create("before applying task " + p.task, {{"task", p.task}, {"step", "before-apply"}}))
+        undo = made->checkpoint.id;
+      else
+        spdlog::warn("no checkpoint before applying task {}: {}", p.task, made.error().message);
+    } else {
+      spdlog::warn("no checkpoint before applying task {}: {}", p.task, store.error().message);
+    }
     auto applied = workspace::applyAtomically(files, {journal, pause});
     json audit = {{"actor", "user"}, {"task", p.task}, {"files", json::array()}};
     for (const auto& c : chosen) {
@@ -201,6 +219,7 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
       self->applied_[p.task] = std::move(record);
     }
     json result = {{"task", p.task}, {"written", json::array()}, {"deleted", json::array()}, {"merged", json::array()}};
+    if (undo) result["undo"] = *undo;
     for (const auto& w : applied->written) result["written"].push_back(pathToUri(w));
     for (const auto& d : applied->deleted) result["deleted"].push_back(pathToUri(d));
     for (const auto& m : applied->merged) result["merged"].push_back(pathToUri(m));

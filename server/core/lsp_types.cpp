@@ -161,3 +161,11 @@ void from_json(const json& j, TaskStartParams& p) {
 void from_json(const json& j, TaskIdParams& p) { ObjectMapper(j).required("task", p.task); }
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+void from_json(const json& j, CheckpointParams& p) {
+  ObjectMapper(j).optional("message", p.message).optional("id", p.id).optional("to", p.to).optional("uris", p.uris);
+}
+
+}  // namespace cadre::core::lsp

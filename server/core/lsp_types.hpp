@@ -223,3 +223,16 @@ struct TaskIdParams {
 void from_json(const json& j, TaskIdParams& p);
 
 }  // namespace cadre::core::lsp
+
+namespace cadre::core::lsp {
+
+// cadre/checkpoint.*: the project's checkpoints (docs/checkpoints.md).
+struct CheckpointParams {
+  std::string message;            // create
+  std::string id;                 // diff (from), restore: an id, a seq, or "latest"
+  std::string to;                 // diff: another checkpoint; empty: the work tree
+  std::vector<std::string> uris;  // restore / diff: only these files or folders
+};
+void from_json(const json& j, CheckpointParams& p);
+
+}  // namespace cadre::core::lsp

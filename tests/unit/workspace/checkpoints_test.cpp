@@ -71,6 +71,11 @@ struct Tree {
     for (auto it = fs::recursive_directory_iterator(root()); it != fs::recursive_directory_iterator(); ++it) {
       ::utimensat(AT_FDCWD, it->path().c_str(), past, AT_SYMLINK_NOFOLLOW);
     }
+    // utimensat sets ctime to "now" on the kernel's coarse clock; a scan that
+    // starts within the same tick sees every file as racily clean (rightly)
+    // and re-hashes them all next time. Let the tick pass (a clean-clone run
+    // under load caught this).
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
   }
 };
 
