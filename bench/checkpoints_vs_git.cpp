@@ -4,8 +4,9 @@
 // 10 files beside `git add -A && git commit`, "nothing changed" beside
 // `git status`, and the disk that 100 checkpoints of 10-file changes take
 // beside the corpus' own bytes (and beside git's .git after the same 100
-// commits). cadre is timed in-process, through the API the server calls;
-// git as the processes a shadow-git checkpointer runs.
+// commits). cadre is timed in-process, through the API the server calls,
+// with the deny-list predicate the server passes; git as the processes a
+// shadow-git checkpointer runs.
 // Usage: bench_checkpoints_vs_git [--quick] [--rounds N] [--checkpoints N] [DIR...]
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 
 #include "bench/process.hpp"
 #include "bench/support.hpp"
+#include "server/security/path_policy.hpp"
 #include "server/workspace/checkpoints.hpp"
 
 using namespace cadre;
@@ -114,8 +116,22 @@ std::string mb(std::uint64_t bytes) {
   return buf;
 }
 
+// The deny predicate the server passes (core::indexExclusion's shape):
+// security's deny-list by name, hard links to secrets by inode.
+workspace::CheckpointExclude denyList(const fs::path& root) {
+  auto policy = std::make_shared<security::PathPolicy>(security::PathPolicyConfig{{root}, {}, {}});
+  const fs::path base = policy->roots().front();
+  return [policy, base](std::string_view rel, bool, unsigned links) {
+    const fs::path p = base / fs::path(rel);
+    if (policy->deniedBy(p)) return true;
+    return links > 1 && policy->check(p.string(), security::PathAccess::Read).refusal == security::PathRefusal::Denied;
+  };
+}
+
 workspace::CheckpointStore openStore(const fs::path& repo, const fs::path& root) {
-  auto store = workspace::CheckpointStore::open(repo, root);
+  workspace::CheckpointOptions options;
+  options.exclude = denyList(root);
+  auto store = workspace::CheckpointStore::open(repo, root, std::move(options));
   if (!store) fail(store.error().message);
   return std::move(*store);
 }

@@ -401,6 +401,15 @@ Expected<json> Client::callTool(const std::string& tool, const json& arguments, 
   return result;
 }
 
+std::string Client::stderrTail() const {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mu_);
+    session = session_;
+  }
+  return session ? session->transport().diagnostics() : std::string();
+}
+
 ServerStatus Client::status() const {
   std::lock_guard lock(mu_);
   ServerStatus s = status_;

@@ -99,6 +99,8 @@ class Client {
   Expected<nlohmann::json> ping(int timeoutMs);
 
   ServerStatus status() const;
+  // The tail of what the running server wrote on stderr (stdio only).
+  std::string stderrTail() const;
   const ServerConfig& config() const { return config_; }
   // Bumped whenever the tool list changes.
   std::uint64_t toolsGeneration() const { return toolsGeneration_.load(); }

@@ -13,6 +13,9 @@ Expected<void> SseReader::feed(std::string_view bytes) {
       afterCr_ = c == '\r';
       line(partial_);
       partial_.clear();
+      // Many data lines make one event: the cap is on the event as well.
+      if (event_.data.size() > maxLine_)
+        return makeError(ErrorCode::RequestFailed, "an event-stream event is larger than " + std::to_string(maxLine_) + " bytes");
       continue;
     }
     partial_.push_back(c);

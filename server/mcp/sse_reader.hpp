@@ -1,7 +1,7 @@
 // Server-Sent Events for Streamable HTTP responses: bytes in as the network
 // delivers them, whole events out (data lines joined with "\n"). Enough of
 // the WHATWG rules for MCP: `data:`, `event:`, `id:`, comments, CR/LF/CRLF.
-// A line longer than the cap is an error, not unbounded growth.
+// A line or an event larger than the cap is an error, not unbounded growth.
 #pragma once
 
 #include <cstddef>

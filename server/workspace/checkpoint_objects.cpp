@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 namespace cadre::workspace::git {
 namespace {
@@ -174,21 +175,28 @@ std::string zlibLevel1(std::string_view data) {
     ~Compressor() { libdeflate_free_compressor(c); }
   };
   thread_local Compressor compressor;
+#endif
+  // Compressed into a per-thread scratch buffer (not zero-filled), then
+  // copied out at its real size.
+  thread_local std::unique_ptr<char[]> scratch;
+  thread_local std::size_t scratchSize = 0;
+  std::size_t bound = compressBound(static_cast<uLong>(data.size()));
+#ifdef CADRE_HAVE_LIBDEFLATE
+  if (compressor.c) bound = std::max(bound, libdeflate_zlib_compress_bound(compressor.c, data.size()));
+#endif
+  if (bound > scratchSize) {
+    scratch.reset(new char[bound]);
+    scratchSize = bound;
+  }
+#ifdef CADRE_HAVE_LIBDEFLATE
   if (compressor.c) {
-    std::string out(libdeflate_zlib_compress_bound(compressor.c, data.size()), '\0');
-    const std::size_t len = libdeflate_zlib_compress(compressor.c, data.data(), data.size(), out.data(), out.size());
-    if (len > 0) {
-      out.resize(len);
-      return out;
-    }
+    const std::size_t len = libdeflate_zlib_compress(compressor.c, data.data(), data.size(), scratch.get(), scratchSize);
+    if (len > 0) return std::string(scratch.get(), len);
   }
 #endif
-  uLongf bound = compressBound(static_cast<uLong>(data.size()));
-  std::string out(bound, '\0');
-  uLongf len = bound;
-  compress2(reinterpret_cast<Bytef*>(out.data()), &len, reinterpret_cast<const Bytef*>(data.data()), static_cast<uLong>(data.size()), Z_BEST_SPEED);
-  out.resize(len);
-  return out;
+  uLongf len = static_cast<uLongf>(scratchSize);
+  compress2(reinterpret_cast<Bytef*>(scratch.get()), &len, reinterpret_cast<const Bytef*>(data.data()), static_cast<uLong>(data.size()), Z_BEST_SPEED);
+  return std::string(scratch.get(), len);
 }
 
 void putVarint(std::string& out, std::uint64_t v) {

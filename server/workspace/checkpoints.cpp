@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstring>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -124,35 +125,50 @@ class Lock {
 
 enum class ReadResult { Ok, Failed, TooLarge };
 
-// The file's bytes (a symlink's target), never more than `cap`: a file that
-// grew past it since its lstat is not read whole into memory.
-ReadResult readFileAt(int rootFd, const ScannedFile& f, std::uint64_t cap, std::string& out) {
+// A worker's read buffer: grown, never shrunk, never zero-filled (filling
+// fresh pages for every file showed up as a tenth of a first checkpoint).
+struct ReadBuffer {
+  std::unique_ptr<char[]> data;
+  std::size_t capacity = 0;
+  void reserve(std::size_t n, std::size_t keep = 0) {
+    if (n <= capacity) return;
+    std::unique_ptr<char[]> bigger(new char[n]);
+    if (keep) std::memcpy(bigger.get(), data.get(), keep);
+    data = std::move(bigger);
+    capacity = n;
+  }
+};
+
+// The file's bytes (a symlink's target) into `buffer`, never more than
+// `cap`: a file that grew past it since its lstat is not read whole.
+ReadResult readFileAt(int rootFd, const ScannedFile& f, std::uint64_t cap, ReadBuffer& buffer, std::size_t& size) {
   if (S_ISLNK(f.mode)) {
-    out.resize(std::max<std::size_t>(f.size, 64) + 1);
+    buffer.reserve(std::max<std::size_t>(f.size, 64) + 1);
     for (;;) {
-      const ssize_t n = ::readlinkat(rootFd, f.path.c_str(), out.data(), out.size());
+      const ssize_t n = ::readlinkat(rootFd, f.path.c_str(), buffer.data.get(), buffer.capacity);
       if (n < 0) return ReadResult::Failed;
-      if (static_cast<std::size_t>(n) < out.size()) {
-        out.resize(static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) < buffer.capacity) {
+        size = static_cast<std::size_t>(n);
         return ReadResult::Ok;
       }
-      if (out.size() > cap) return ReadResult::TooLarge;
-      out.resize(out.size() * 2);
+      if (buffer.capacity > cap) return ReadResult::TooLarge;
+      buffer.reserve(buffer.capacity * 2);
     }
   }
   const int fd = ::openat(rootFd, f.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ReadResult::Failed;
-  out.resize(static_cast<std::size_t>(f.size));
+  // One byte more than the lstat said, to see the end of file in one read.
+  buffer.reserve(static_cast<std::size_t>(f.size) + 1);
   std::size_t got = 0;
   for (;;) {
-    if (got == out.size()) {
+    if (got == buffer.capacity) {
       if (got > cap) {
         ::close(fd);
         return ReadResult::TooLarge;
       }
-      out.resize(out.size() + 65536);  // grew since the lstat
+      buffer.reserve(buffer.capacity + 65536, got);  // grew since the lstat
     }
-    const ssize_t r = ::read(fd, out.data() + got, out.size() - got);
+    const ssize_t r = ::read(fd, buffer.data.get() + got, buffer.capacity - got);
     if (r < 0) {
       if (errno == EINTR) continue;
       ::close(fd);
@@ -162,7 +178,7 @@ ReadResult readFileAt(int rootFd, const ScannedFile& f, std::uint64_t cap, std::
     got += static_cast<std::size_t>(r);
   }
   ::close(fd);
-  out.resize(got);
+  size = got;
   return got > cap ? ReadResult::TooLarge : ReadResult::Ok;
 }
 
@@ -265,6 +281,39 @@ struct CheckpointStore::Impl {
   } state;
   // Commits never change: each is parsed once per store.
   std::unordered_map<std::string, Checkpoint> parsed;
+
+  // The caller's deny predicate, remembered per (path, folder?, has other
+  // links?): it is a pure function of those for the store's lifetime, and
+  // asking it about every file on every scan cost a fifth of a "nothing
+  // changed" on a big tree. (A file gaining a hard link changes its nlink,
+  // hence its key.) Scans call it from several threads.
+  CheckpointExclude cachedExclude;
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Verdicts {
+    std::shared_mutex mu;
+    std::unordered_map<std::string, bool, KeyHash, std::equal_to<>> byKey;
+  };
+  std::shared_ptr<Verdicts> verdicts = std::make_shared<Verdicts>();
+
+  void cacheExclude() {
+    if (!options.exclude) return;
+    cachedExclude = [inner = options.exclude, cache = verdicts](std::string_view rel, bool isDirectory, unsigned links) {
+      thread_local std::string key;
+      key.assign(rel);
+      key += isDirectory ? '/' : links > 1 ? '+' : '.';
+      {
+        std::shared_lock read(cache->mu);
+        if (auto it = cache->byKey.find(std::string_view(key)); it != cache->byKey.end()) return it->second;
+      }
+      const bool denied = inner(rel, isDirectory, links);
+      std::unique_lock write(cache->mu);
+      cache->byKey.emplace(key, denied);
+      return denied;
+    };
+  }
 
   ~Impl() {
     if (lockFd >= 0) ::close(lockFd);
@@ -512,7 +561,7 @@ struct CheckpointStore::Impl {
 
     ScanOptions scanOptions;
     scanOptions.maxFileBytes = options.maxFileBytes;
-    scanOptions.exclude = options.exclude;
+    scanOptions.exclude = cachedExclude;
     scanOptions.skipDirs = {repoPath};
     // A walk on several threads pays only on big trees (the last scan's size
     // tells); on small ones starting the threads costs more than it saves.
@@ -533,11 +582,11 @@ struct CheckpointStore::Impl {
       ObjectId oldId;
       std::uint32_t oldMode = 0;
       ObjectId id;
-      std::string content;
       ReadResult read = ReadResult::Failed;
       bool ok = false;
       bool contentChanged = false;
-      bool needWrite = false;
+      std::size_t size = 0;
+      std::optional<git::DeflatedObject> deflated;  // new to the store
     };
     std::vector<Candidate> candidates;
     std::vector<std::string> deletions;
@@ -556,13 +605,13 @@ struct CheckpointStore::Impl {
           deletions.emplace_back(e->path);
           ++i;
         } else if (cmp > 0) {
-          candidates.push_back({j, false, {}, 0, {}, {}, ReadResult::Failed, false, false, false});
+          candidates.push_back({j, false, {}, 0, {}, ReadResult::Failed, false, false, 0, std::nullopt});
           ++j;
         } else {
           if (statMatches(*e, scan.files[j])) {
             unchanged[j] = 1;
           } else {
-            candidates.push_back({j, true, fromGit(e->id), e->mode, {}, {}, ReadResult::Failed, false, false, false});
+            candidates.push_back({j, true, fromGit(e->id), e->mode, {}, ReadResult::Failed, false, false, 0, std::nullopt});
           }
           ++i;
           ++j;
@@ -570,8 +619,12 @@ struct CheckpointStore::Impl {
       }
     }
 
-    // Hash (and store) the candidates, batch by batch.
+    // Read, hash and (when new to the store) compress the candidates on the
+    // workers, batch by batch; the pack is written in order on this thread.
+    // The object store is safe to ask from several threads (libgit2's
+    // threading notes); each worker reuses one read buffer.
     const unsigned workers = candidates.size() >= kParallelThreshold ? threads : 1;
+    git_odb* store = odb();
     std::vector<std::string> unreadable;
     for (std::size_t first = 0; first < candidates.size();) {
       std::size_t last = first;
@@ -580,16 +633,22 @@ struct CheckpointStore::Impl {
         batchBytes += scan.files[candidates[last].file].size;
         ++last;
       }
-      const std::size_t count = last - first;
-      parallelFor(count, workers, [&](std::size_t k) {
+      parallelFor(last - first, workers, [&](std::size_t k) {
         Candidate& c = candidates[first + k];
         const ScannedFile& f = scan.files[c.file];
-        c.read = readFileAt(rootFd, f, options.maxFileBytes, c.content);
+        thread_local ReadBuffer buffer;
+        std::size_t size = 0;
+        c.read = readFileAt(rootFd, f, options.maxFileBytes, buffer, size);
         c.ok = c.read == ReadResult::Ok;
-        if (c.ok) c.id = git::hashObject(ObjectType::Blob, c.content);
-        else c.content = std::string();
+        if (!c.ok) return;
+        const std::string_view content(buffer.data.get(), size);
+        c.size = size;
+        c.id = git::hashObject(ObjectType::Blob, content);
+        c.contentChanged = !c.hadEntry || c.oldId != c.id || c.oldMode != static_cast<std::uint32_t>(gitMode(f.mode));
+        const git_oid o = toGit(c.id);
+        if (c.contentChanged && git_odb_exists_ext(store, &o, GIT_ODB_LOOKUP_NO_REFRESH) != 1)
+          c.deflated = git::deflateObject(ObjectType::Blob, content, c.id);
       });
-      std::vector<std::size_t> toDeflate;
       for (std::size_t k = first; k < last; ++k) {
         Candidate& c = candidates[k];
         const ScannedFile& f = scan.files[c.file];
@@ -599,26 +658,10 @@ struct CheckpointStore::Impl {
           continue;
         }
         ++out.stats.filesHashed;
-        out.stats.bytesHashed += c.content.size();
-        c.contentChanged = !c.hadEntry || c.oldId != c.id || c.oldMode != static_cast<std::uint32_t>(gitMode(f.mode));
-        c.needWrite = c.contentChanged && !sink.have(c.id);
-        if (c.needWrite) {
-          toDeflate.push_back(k);
-        } else {
-          c.content.clear();
-          c.content.shrink_to_fit();
-        }
-      }
-      if (!toDeflate.empty()) {
-        std::vector<git::DeflatedObject> deflated(toDeflate.size());
-        parallelFor(toDeflate.size(), workers, [&](std::size_t k) {
-          Candidate& c = candidates[toDeflate[k]];
-          deflated[k] = git::deflateObject(ObjectType::Blob, c.content, c.id);
-          c.content.clear();
-          c.content.shrink_to_fit();
-        });
-        for (const auto& d : deflated) {
-          if (auto ok = sink.add(d); !ok) return ok.error();
+        out.stats.bytesHashed += c.size;
+        if (c.deflated) {
+          if (auto ok = sink.add(*c.deflated); !ok) return ok.error();  // a second copy in this batch is dropped there
+          c.deflated.reset();
         }
       }
       first = last;
@@ -1176,6 +1219,7 @@ Expected<CheckpointStore> CheckpointStore::open(const fs::path& repoPath, const 
     if (p == p.root_path()) break;
   }
   impl->options = std::move(options);
+  impl->cacheExclude();
   impl->threads = impl->options.threads ? impl->options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   if (!fs::exists(impl->repoPath / "HEAD", ec)) {
@@ -1202,6 +1246,9 @@ Expected<CheckpointStore> CheckpointStore::open(const fs::path& repoPath, const 
   git_index* idx = nullptr;
   if (git_index_open(&idx, (impl->repoPath / "index").c_str()) != 0) return git::lastError("cannot open the checkpoint index");
   impl->index.reset(idx);
+  // Version 4 prefix-compresses paths: a fifth less to hash and write on
+  // every checkpoint of a big tree.
+  git_index_set_version(idx, 4);
   impl->lockFd = ::open((impl->repoPath / "cadre.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (impl->lockFd < 0) return makeError(ErrorCode::IoError, "cannot open " + (impl->repoPath / "cadre.lock").string());
   impl->rootFd = ::open(impl->workTree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -95,29 +95,32 @@ def main():
 
         # The person at the terminal lets the project's server start.
         if shutil.which("tmux"):
+            # A tmux server of our own: a shared one would give the session
+            # the environment (HOME) of whichever test started it.
             name = "cadre-mcp-%d" % os.getpid()
+            tmux = ["tmux", "-L", name]
             out = os.path.join(tmp, "list.out")
             rc = os.path.join(tmp, "list.rc")
-            subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "220", "-y", "50", "-c", project, "bash --norc --noprofile"],
+            subprocess.run(tmux + ["new-session", "-d", "-s", name, "-x", "220", "-y", "50", "-c", project, "bash --norc --noprofile"],
                            env=env, check=True)
             try:
-                subprocess.run(["tmux", "send-keys", "-t", name, "%s mcp list > %s 2>&1; echo $? > %s" % (cadre, out, rc), "Enter"], check=True)
+                subprocess.run(tmux + ["send-keys", "-t", name, "%s mcp list > %s 2>&1; echo $? > %s" % (cadre, out, rc), "Enter"], check=True)
                 seen = ""
                 deadline = time.time() + 30
                 while time.time() < deadline and "approval needed" not in seen:
-                    seen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+                    seen = subprocess.run(tmux + ["capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
                     time.sleep(0.1)
                 check("start the MCP server 'proj'" in seen and "a cloned repository could name any program" in seen,
                       "the terminal asks before a project's server starts")
-                subprocess.run(["tmux", "send-keys", "-t", name, "y", "Enter"], check=True)
+                subprocess.run(tmux + ["send-keys", "-t", name, "y", "Enter"], check=True)
                 deadline = time.time() + 60
                 while time.time() < deadline and not (os.path.exists(rc) and open(rc).read().endswith("\n")):
                     time.sleep(0.1)
                 text = open(out).read() if os.path.exists(out) else ""
-                check(os.path.exists(rc) and open(rc).read().strip() == "0" and "proj  ready" in text,
-                      "approved, the project's server starts (sandboxed): " + text[-300:])
+                code = open(rc).read().strip() if os.path.exists(rc) else "none"
+                check(code == "0" and "proj  ready" in text, "approved, the project's server starts (sandboxed): exit %s\n%s" % (code, text))
             finally:
-                subprocess.run(["tmux", "kill-session", "-t", name], stderr=subprocess.DEVNULL)
+                subprocess.run(tmux + ["kill-server"], stderr=subprocess.DEVNULL)
         else:
             print("SKIP: tmux is not installed; the approval prompt is not tested")
 

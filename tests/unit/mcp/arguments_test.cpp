@@ -74,6 +74,8 @@ TEST_CASE("SSE: events split anywhere, CRLF, comments, multi-line data", "[mcp][
   CHECK(events[1].data == "two");
   SseReader tiny([](SseEvent) {}, 8);
   CHECK_FALSE(tiny.feed("data: a very long line"));
+  SseReader many([](SseEvent) {}, 8);
+  CHECK_FALSE(many.feed("data: 1234\ndata: 5678\ndata: 9\n"));
 }
 
 TEST_CASE("tool results become text a model can read", "[mcp][bridge]") {

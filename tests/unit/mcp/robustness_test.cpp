@@ -108,6 +108,8 @@ TEST_CASE("a server that hangs mid-call: timeout, cancelled, restarted when it s
   CHECK(stalled.error().code == ErrorCode::Timeout);
   CHECK(contains(stalled.error().message, "did not answer stall within 0.5 s; the call was cancelled (the server still answers ping)"));
   CHECK(Clock::now() - start < std::chrono::milliseconds(2000));
+  // The server was told (notifications/cancelled, with the reason).
+  CHECK(eventually([&] { return c->stderrTail().find(": no answer to tools/call within 0.5 s") != std::string::npos; }));
   CHECK(c->status().state == ServerState::Ready);
   REQUIRE(c->callTool("echo", json::object()));
 
