@@ -66,16 +66,16 @@ class Terminal:
         self.env, self.cwd = env, cwd
 
     def run(self, line):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "200", "-y", "50", "-c", self.cwd,
+        subprocess.run(["tmux", "-L", self.name, "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
+        subprocess.run(["tmux", "-L", self.name, "new-session", "-d", "-s", self.name, "-x", "200", "-y", "50", "-c", self.cwd,
                         "bash --norc --noprofile"], env=self.env, check=True)
-        subprocess.run(["tmux", "send-keys", "-t", self.name, line, "Enter"], check=True)
+        subprocess.run(["tmux", "-L", self.name, "send-keys", "-t", self.name, line, "Enter"], check=True)
 
     def keys(self, *keys):
-        subprocess.run(["tmux", "send-keys", "-t", self.name] + list(keys), check=True)
+        subprocess.run(["tmux", "-L", self.name, "send-keys", "-t", self.name] + list(keys), check=True)
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+        return subprocess.run(["tmux", "-L", self.name, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
 
     def wait_for(self, text, timeout=20):
         deadline = time.time() + timeout
@@ -87,7 +87,7 @@ class Terminal:
         return False
 
     def close(self):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
+        subprocess.run(["tmux", "-L", self.name, "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
 
 
 def write(root, rel, text):

@@ -39,16 +39,16 @@ class Terminal:
         self.cwd = cwd
 
     def run(self, line):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "200", "-y", "50", "-c", self.cwd,
+        subprocess.run(["tmux", "-L", self.name, "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
+        subprocess.run(["tmux", "-L", self.name, "new-session", "-d", "-s", self.name, "-x", "200", "-y", "50", "-c", self.cwd,
                         "bash --norc --noprofile"], env=self.env, check=True)
         self.keys(line, "Enter")
 
     def keys(self, *keys):
-        subprocess.run(["tmux", "send-keys", "-t", self.name] + list(keys), check=True)
+        subprocess.run(["tmux", "-L", self.name, "send-keys", "-t", self.name] + list(keys), check=True)
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+        return subprocess.run(["tmux", "-L", self.name, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
 
     def wait_for(self, text, timeout=15):
         deadline = time.time() + timeout
@@ -60,7 +60,7 @@ class Terminal:
         return False
 
     def close(self):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
+        subprocess.run(["tmux", "-L", self.name, "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
 
 
 def wait_file(path, timeout=15):
