@@ -195,11 +195,7 @@ int runRun(Args& args) {
     }
   }
   auto applied = workspace::applyAtomically(files, {core::projectStateDir(root) / "apply-journal", 0});
-  nlohmann::json audit = {{"actor", "user"}, {"task", options.id}, {"files", nlohmann::json::array()}};
-  for (const auto& c : shadow->changes())
-    audit["files"].push_back({{"path", c.path.string()},
-                              {"sha256Before", c.base ? nlohmann::json(security::sha256Hex(*c.base)) : nlohmann::json()},
-                              {"sha256After", c.content ? nlohmann::json(security::sha256Hex(*c.content)) : nlohmann::json()}});
+  nlohmann::json audit = core::editAppliedEntry(options.id, shadow->changes());
   if (!applied) {
     audit["error"] = applied.error().message;
     (*ctx)->gate->record("edit_applied", audit);

@@ -194,13 +194,7 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
       spdlog::warn("no checkpoint before applying task {}: {}", p.task, store.error().message);
     }
     auto applied = workspace::applyAtomically(files, {journal, pause});
-    json audit = {{"actor", "user"}, {"task", p.task}, {"files", json::array()}};
-    for (const auto& c : chosen) {
-      json f = {{"path", c.path.string()}};
-      f["sha256Before"] = c.base ? security::sha256Hex(*c.base) : nullptr;
-      f["sha256After"] = c.content ? security::sha256Hex(*c.content) : nullptr;
-      audit["files"].push_back(f);
-    }
+    json audit = editAppliedEntry(p.task, chosen);
     if (!applied) {
       audit["error"] = applied.error().message;
       ctx->gate->record("edit_applied", audit);

@@ -36,6 +36,16 @@ std::function<bool(std::string_view, bool, unsigned)> indexExclusion(const fs::p
   };
 }
 
+nlohmann::json editAppliedEntry(const std::string& task, const std::vector<workspace::ShadowChange>& changes) {
+  nlohmann::json entry = {{"actor", "user"}, {"task", task}, {"files", nlohmann::json::array()}};
+  for (const auto& c : changes) {
+    entry["files"].push_back({{"path", c.path.string()},
+                              {"sha256Before", c.base ? nlohmann::json(security::sha256Hex(*c.base)) : nlohmann::json()},
+                              {"sha256After", c.content ? nlohmann::json(security::sha256Hex(*c.content)) : nlohmann::json()}});
+  }
+  return entry;
+}
+
 Expected<std::shared_ptr<SecurityContext>> buildSecurityContext(const Config& config, const std::vector<fs::path>& roots,
                                                                 std::shared_ptr<security::Approver> approver) {
   if (roots.empty())

@@ -16,6 +16,7 @@
 #include "server/security/approvals.hpp"
 #include "server/security/audit.hpp"
 #include "server/security/gate.hpp"
+#include "server/workspace/shadow.hpp"
 
 namespace cadre::core {
 
@@ -34,6 +35,10 @@ Expected<std::shared_ptr<SecurityContext>> buildSecurityContext(const Config& co
                                                                 std::shared_ptr<security::Approver> approver);
 
 security::GateConfig gateConfigFrom(const SecuritySettings& settings);
+
+// The audit entry of an apply (edit_applied): who, which task, and each
+// file's SHA-256 before and after (null for a side that does not exist).
+nlohmann::json editAppliedEntry(const std::string& task, const std::vector<workspace::ShadowChange>& changes);
 
 // For analysis' discovery: true for files the deny-list keeps out of the
 // index (by name, and hard links to secrets by inode).
