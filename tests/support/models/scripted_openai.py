@@ -12,13 +12,27 @@ in the scenario file, in order:
     {"models": {"exec-model": [{"text": "..."},
                                {"tool_calls": [{"name": "edit_file", "arguments": {...}}]}]}}
 
-Every request is appended to the log file (--log) as one JSON line, so a test
-can assert what each model was sent. Usage:
+A model's entry may instead be {"by_turn": [answer, answer, ...]}: never used
+up, it answers each request by the number of assistant turns already in the
+conversation (the last answer repeats). Concurrent tasks can then share one
+model (the load benchmark runs ten at once).
+
+An answer may instead be a fault, for fault-injection tests:
+
+    {"fault": "status", "status": 429, "retry_after": "1"}  an HTTP error (JSON error body)
+    {"fault": "drop", "text": "..."}    streams the text (may be empty), then closes mid-stream
+    {"fault": "stall", "seconds": 30}   sends the first event, then nothing for that long
+    {"fault": "hangup"}                 closes the connection without an answer
+
+Every request is appended to the log file (--log) as one JSON line (with the
+time it arrived under "_t"), so a test can assert what each model was sent
+and when. Usage:
 
     scripted_openai.py --scenario FILE --log FILE --port-file FILE
 """
 import argparse
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,9 +63,15 @@ class Handler(BaseHTTPRequestHandler):
         model = req.get("model", "")
         with LOCK:
             with open(self.server.log, "a") as f:
-                f.write(json.dumps(req) + "\n")
+                f.write(json.dumps(dict(req, _t=time.time())) + "\n")
             queue = self.server.scenario["models"].get(model)
-            answer = queue.pop(0) if queue else None
+            if isinstance(queue, dict):
+                turns = sum(1 for m in req.get("messages", []) if m.get("role") == "assistant")
+                answer = queue["by_turn"][min(turns, len(queue["by_turn"]) - 1)]
+            else:
+                answer = queue.pop(0) if queue else None
+        if answer is not None and answer.get("fault") and self.fault(answer, model):
+            return
         if answer is None:
             body = json.dumps({"error": {"message": "the scenario has no more answers for " + model,
                                          "type": "invalid_request_error", "code": None}}).encode()
@@ -92,6 +112,40 @@ class Handler(BaseHTTPRequestHandler):
                                "total_tokens": 0})
         self.chunk(b"data: [DONE]\n\n")
         self.chunk(b"")
+
+    def fault(self, answer, model):
+        """Plays a fault answer; True when the request is done with."""
+        kind = answer["fault"]
+        if kind == "hangup":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if kind == "status":
+            body = json.dumps({"error": {"message": answer.get("message", "scripted failure %d" % answer["status"]),
+                                         "type": answer.get("type", "server_error"), "code": None}}).encode()
+            self.send_response(answer["status"])
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if "retry_after" in answer:
+                self.send_header("Retry-After", str(answer["retry_after"]))
+            self.end_headers()
+            self.wfile.write(body)
+            return True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = {"id": "chatcmpl-fault", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                 "choices": [{"index": 0, "delta": dict({"role": "assistant"}, **({"content": answer["text"]} if answer.get("text") else {})),
+                              "logprobs": None, "finish_reason": None}]}
+        self.chunk(("data: " + json.dumps(chunk) + "\n\n").encode())
+        if kind == "stall":
+            time.sleep(answer.get("seconds", 30))
+        # drop (and a stall that ends): the connection closes with no
+        # finish_reason, no [DONE] and no last chunk.
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+        return True
 
     def chunk(self, data):
         self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
