@@ -10,7 +10,8 @@ export interface TaskEvent {
   data?: any;
 }
 
-export const FINAL_STATUSES = new Set(['ready', 'no-change', 'cancelled', 'failed']);
+// "answered": a question (Explain) ends with its answer and no change.
+export const FINAL_STATUSES = new Set(['ready', 'no-change', 'answered', 'cancelled', 'failed']);
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -165,6 +166,21 @@ export class TaskRenderer {
         out += this.line(`diff so far: ${plural(s.files, 'file')}, +${s.added} −${s.deleted}`);
         break;
       }
+      case 'answer': {
+        // The executor's tokens already streamed the text; repeat it only
+        // when they were hidden.
+        const text = String(d.text ?? '');
+        out += this.line(this.showTokens ? `── answer by ${d.model ?? '?'}` : `answer by ${d.model ?? '?'}:\n${text}`);
+        break;
+      }
+      case 'memory': {
+        const n = Array.isArray(d.decisions) ? d.decisions.length : 0;
+        out += this.line(`project memory: ${plural(n, 'decision')} ${d.appended ? 'recorded in .cadre/MEMORY.md' : 'not recorded'}${d.message ? ` (${d.message})` : ''}`);
+        break;
+      }
+      case 'hook':
+        out += this.line(`hook ${d.event ?? '?'}: ${plural(Array.isArray(d.runs) ? d.runs.length : 0, 'command')} ran${d.blocked ? ', blocked' : ''}`);
+        break;
       case 'error':
         out += this.line(`error: ${String(d.message ?? '?')}`);
         break;

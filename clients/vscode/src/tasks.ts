@@ -85,6 +85,9 @@ async function finished(ctx: CadreContext, task: string, st: TaskState): Promise
   } else if (r.status === 'failed') {
     const pick = await vscode.window.showErrorMessage(`cadre: task ${task} failed: ${r.message ?? 'see the output'}`, 'Show Output');
     if (pick) out().show();
+  } else if (r.status === 'answered') {
+    const pick = await vscode.window.showInformationMessage(`cadre: the answer to "${st.title}" is in the task output`, 'Show Output');
+    if (pick) out().show();
   } else if (r.status === 'no-change') {
     if (st.kind !== 'question') void vscode.window.showInformationMessage(`cadre: task ${task} ended without a change`);
   }
@@ -93,7 +96,7 @@ async function finished(ctx: CadreContext, task: string, st: TaskState): Promise
 // A task the server started for a command: an agent task streams events;
 // a refactor already has its result.
 function started(ctx: CadreContext, t: StartedTask): void {
-  const kind = t.title.startsWith('cadre.explain') ? 'question' : 'change';
+  const kind = t.title.startsWith('cadre.explain') || t.title.startsWith('explain ') ? 'question' : 'change';
   follow(ctx, t.task, t.title, kind);
   const status = t.result?.status;
   if (typeof status === 'string') {

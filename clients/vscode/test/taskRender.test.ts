@@ -84,3 +84,15 @@ test('the selection prompts name the file, the lines and the diagnostic, and fen
     /^Fix the problem in src\/a\.py, line 3\.\nThe diagnostic: call-arity \(cadre call-arity\)/);
   assert.match(testsPrompt(s), /^Write tests for the code in src\/a\.py, lines 3-4/);
 });
+
+test('a question ends "answered" with the answer; memory and hooks are one line each', () => {
+  const shown = new TaskRenderer('q');
+  assert.equal(shown.render({ task: 'q', kind: 'answer', data: { model: 'writer', text: 'It greets.' } }), '── answer by writer\n');
+  assert.equal(shown.render({ task: 'q', kind: 'status', data: { status: 'answered' } }), '[answered]\n');
+  assert.ok(shown.final);
+  const hidden = new TaskRenderer('q', false);
+  assert.equal(hidden.render({ task: 'q', kind: 'answer', data: { model: 'writer', text: 'It greets.' } }), 'answer by writer:\nIt greets.\n');
+  assert.equal(hidden.render({ task: 'q', kind: 'memory', data: { decisions: ['use pytest'], appended: true } }),
+    'project memory: 1 decision recorded in .cadre/MEMORY.md\n');
+  assert.equal(hidden.render({ task: 'q', kind: 'hook', data: { event: 'taskEnd', runs: [{}, {}], blocked: false } }), 'hook taskEnd: 2 commands ran\n');
+});

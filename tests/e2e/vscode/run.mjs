@@ -113,17 +113,36 @@ const editFile = (p, search, replace) => ({
   name: 'edit_file',
   arguments: { edits: `${p}\n<<<<<<< SEARCH\n${search}=======\n${replace}>>>>>>> REPLACE\n` },
 });
+const TESTS = 'from greet import hello\n\n\ndef test_hello():\n    assert hello("x") == "hello x"\n';
+// A plan with nothing to change, for the questions (Explain, Ask). An
+// Explain the server answers itself (cadre.explain) asks only the executor;
+// the same text for both questions keeps the queues in step either way.
+const NO_CHANGE_PLAN = { text: '```json\n{"steps": [{"title": "answer the question", "files": []}], "criteria": []}\n```' };
+// Each model answers from its own queue, task after task: the fix, the
+// tests (discarded), the two questions, then an executor that stalls until
+// the task is cancelled from the status bar. An Explain answered by the
+// server's cadre.explain asks no planner: one plan more than the fallback
+// needs keeps both ways in step.
 const scenario = {
   models: {
     'plan-model': [
       { tool_calls: [{ name: 'read_file', arguments: { path: 'greet.py' } }] },
       { text: 'The plan:\n```json\n{"steps": [{"title": "pass a name to hello()", "files": ["greet.py"]}], "criteria": ["hello is called with one argument"]}\n```' },
+      { text: '```json\n{"steps": [{"title": "test hello", "files": ["test_greet.py"]}], "criteria": ["hello is tested"]}\n```' },
+      NO_CHANGE_PLAN,
+      NO_CHANGE_PLAN,
+      NO_CHANGE_PLAN,
     ],
     'exec-model': [
       { tool_calls: [editFile('greet.py', 'print(hello())\n', 'print(hello("world"))\n')] },
       { text: 'hello() now gets the name it needs.' },
+      { tool_calls: [{ name: 'write_file', arguments: { path: 'test_greet.py', content: TESTS } }] },
+      { text: 'Wrote test_greet.py.' },
+      { text: 'EXPLAINED: hello(name) returns the greeting for name.' },
+      { text: 'ANSWERED: greet.py defines hello(name).' },
+      { stall: 60, text: 'never seen: the task is cancelled while this model is silent' },
     ],
-    'review-model': [{ text: '{"approved": true, "findings": []}' }],
+    'review-model': [{ text: '{"approved": true, "findings": []}' }, { text: '{"approved": true, "findings": []}' }],
   },
 };
 
@@ -146,7 +165,8 @@ try {
   // 2. The scripted models.
   fs.writeFileSync(path.join(work, 'scenario.json'), JSON.stringify(scenario));
   const portFile = path.join(work, 'models.port');
-  const models = spawn('python3', [path.join(repo, 'tests/support/models/scripted_openai.py'), '--scenario', path.join(work, 'scenario.json'),
+  // scripted_openai.py with stalls (a model slow to answer), for the cancel.
+  const models = spawn('python3', [path.join(repo, 'tests/e2e/neovim/scripted_models.py'), '--scenario', path.join(work, 'scenario.json'),
     '--log', path.join(work, 'requests.jsonl'), '--port-file', portFile], { stdio: 'inherit' });
   children.push(models);
   const modelPort = await waitFor(() => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8'), 'the scripted model server');
@@ -373,6 +393,132 @@ try {
   const healthText = healthTab ? await textOf(activeEditorLines()) : '';
   check(healthTab && /planner/.test(healthText) && /ok, [0-9.]+ ms/.test(healthText), 'Model Health lists the models and their endpoints') ||
     console.log(healthText);
+
+  // 12. Rename Across Project: slugify → to_slug in its definition, the
+  //     import and the use. With the server's cadre.renameSymbol the rename
+  //     lands in a shadow first (checked, applied after approval); without
+  //     it, VS Code's rename box on textDocument/rename.
+  await palette('Notifications: Clear All Notifications');
+  await openFile('main.py');
+  await page.locator('.view-lines .view-line', { hasText: 'print(slugify' }).first().locator('text=slugify').first().click();
+  await palette('cadre: Rename Across Project');
+  const renameBox = page.locator('.rename-box input');
+  const quickInput = page.locator('.quick-input-widget input');
+  await waitFor(async () => (await renameBox.isVisible()) || (await quickInput.isVisible()), 'a rename prompt', 10000);
+  if (await renameBox.isVisible()) {
+    await renameBox.fill('to_slug');
+    await page.keyboard.press('Enter');
+  } else {
+    await answerInput('to_slug');
+    const renameReady = page.locator('.notification-toast', { hasText: 'is ready' }).first();
+    await renameReady.waitFor({ timeout: 20000 });
+    await renameReady.locator('.monaco-button', { hasText: 'Apply' }).click();
+    const d = page.locator('.monaco-dialog-box').first();
+    await d.waitFor({ timeout: 20000 });
+    check(/apply an edit to 2 files/.test(await d.innerText()), 'the rename asks for approval of its two files');
+    await d.locator('.monaco-button', { hasText: 'Allow Once' }).click();
+  }
+  await sleep(1000);
+  await palette('File: Save All');
+  const renamed = await waitFor(() => fs.readFileSync(path.join(project, 'pkg/text/utils.py'), 'utf8').startsWith('def to_slug(s):') &&
+    fs.readFileSync(path.join(project, 'main.py'), 'utf8') === 'from pkg.text.utils import to_slug\n\nprint(to_slug("Hello World"))\n',
+  'the rename on disk', 15000).catch(() => false);
+  check(renamed, 'Rename Across Project renamed the definition, the import and the use on disk');
+
+  // 13. Generate Tests for a selection; Review Changes lists the new file;
+  //     Discard drops it (after a confirmation) and the disk never sees it.
+  await palette('Notifications: Clear All Notifications');
+  await openFile('greet.py');
+  await page.locator('.view-lines .view-line', { hasText: 'def hello' }).first().click();
+  await page.keyboard.press('Control+A');
+  await palette('cadre: Generate Tests');
+  const testsReady = page.locator('.notification-toast', { hasText: 'is ready' }).first();
+  const testsWereReady = await testsReady.waitFor({ timeout: 60000 }).then(() => true, () => false);
+  check(testsWereReady, `Generate Tests ends ready (${secs()} s)`);
+  await palette('cadre: Review Changes');
+  const reviewRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'test_greet.py' }).first();
+  check(await reviewRow.waitFor({ timeout: 10000 }).then(() => true, () => false), 'Review Changes lists test_greet.py (added)');
+  await page.keyboard.press('Escape');
+  await palette('cadre: Discard');
+  const confirm = page.locator('.monaco-dialog-box').first();
+  const confirmed = await confirm.waitFor({ timeout: 10000 }).then(() => true, () => false);
+  check(confirmed && /Discard task .* changes to 1 file\?/.test(await confirm.innerText()), 'Discard asks first, naming the file count');
+  if (confirmed) await confirm.locator('.monaco-button', { hasText: /^Discard$/ }).click();
+  const discarded = await page.locator('.notification-toast', { hasText: 'discarded' }).first().waitFor({ timeout: 10000 }).then(() => true, () => false);
+  check(discarded && !fs.existsSync(path.join(project, 'test_greet.py')), 'the task is discarded and test_greet.py never reached the disk');
+
+  // 14. Explain Selection and Ask: questions, answered in the task output.
+  await palette('Notifications: Clear All Notifications');
+  await page.locator('.view-lines .view-line', { hasText: 'def hello' }).first().click();
+  await palette('cadre: Explain Selection');
+  const explained = await page.locator('.notification-toast', { hasText: /answer to|ended without a change/ }).first()
+    .waitFor({ timeout: 40000 }).then(() => true, () => false);
+  await palette('cadre: Ask');
+  await answerInput('What does greet.py define?');
+  const answered = await waitFor(() => {
+    const f = fs.readdirSync(userData, { recursive: true }).find((x) => /cadre:? Tasks\.log$/.test(String(x)));
+    const t = f ? fs.readFileSync(path.join(userData, String(f)), 'utf8') : '';
+    return t.includes('EXPLAINED: hello(name)') && t.includes('ANSWERED: greet.py defines') && t;
+  }, 'both answers in the task output', 40000).catch(() => false);
+  check(explained && answered, 'Explain Selection and Ask answer in the task output without changing a file');
+  check(fs.readFileSync(path.join(project, 'greet.py'), 'utf8') === GREET_AFTER, 'the questions left greet.py as it was');
+
+  // 15. Checkpoints: the newest (taken before the rename landed) diffed
+  //     against the work tree, then the oldest (before the fix) restored
+  //     after cadre's approval prompt.
+  await palette('Notifications: Clear All Notifications');
+  await palette('cadre: Checkpoints');
+  const cpPick = page.locator('.quick-input-list .monaco-list-row', { hasText: '#' });
+  await cpPick.first().waitFor({ timeout: 10000 });
+  const cpCount = await cpPick.count();
+  await page.keyboard.press('Enter'); // the newest
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Diff against the work tree' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const cpTab = await page.locator('.tab.active', { hasText: /checkpoint-\d+\.diff/ }).waitFor({ timeout: 15000 }).then(() => true, () => false);
+  const cpDiff = cpTab ? await textOf(activeEditorLines()) : '';
+  check(cpCount >= 2 && /\+def to_slug\(s\):/.test(cpDiff) && /-def slugify\(s\):/.test(cpDiff),
+    `Checkpoints lists ${cpCount} checkpoints; the newest diffed against the work tree shows the rename`);
+  await palette('cadre: Checkpoints');
+  await cpPick.first().waitFor({ timeout: 10000 });
+  await page.locator('.quick-input-widget input').fill('#1 '); // the oldest
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: '#1 ' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Restore' }).first().waitFor();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  const restoreAsk = page.locator('.monaco-dialog-box').first();
+  const restoreAsked = await restoreAsk.waitFor({ timeout: 20000 }).then(() => true, () => false);
+  check(restoreAsked && /cadre asks to apply an edit/.test(await restoreAsk.innerText()), 'restoring a checkpoint asks for approval with its diff');
+  if (restoreAsked) await restoreAsk.locator('.monaco-button', { hasText: 'Allow Once' }).click();
+  await page.locator('.notification-toast', { hasText: 'restored checkpoint' }).first().waitFor({ timeout: 20000 }).catch(() => {});
+  await palette('File: Save All');
+  const restored = await waitFor(() => fs.readFileSync(path.join(project, 'greet.py'), 'utf8') === GREET, 'greet.py restored', 15000).catch(() => false);
+  check(restored, 'after Allow Once (and saving what was open), greet.py is back as it was before the fix');
+
+  // 16. A running task in the status bar; a click cancels it. The executor
+  //     stalls, so the task is still running when the click comes.
+  await palette('Notifications: Clear All Notifications');
+  await palette('cadre: Plan & Edit');
+  await answerInput('Rewrite everything.');
+  const running = page.locator('.statusbar-item', { hasText: /cadre: task-\d+ (planning|executing)/ }).first();
+  const wasRunning = await running.waitFor({ timeout: 15000 }).then(() => true, () => false);
+  const runningText = wasRunning ? await running.innerText({ timeout: 2000 }).catch(() => '') : '';
+  check(wasRunning, `the status bar shows the running task: "${runningText.trim()}"`);
+  if (wasRunning) await running.click();
+  const clickedAt = Date.now();
+  const backToModels = await waitFor(async () => /cadre: 3\/3 models/.test(await status.innerText()), 'the status bar after the cancel', 40000)
+    .catch(() => false);
+  // The output channel reaches its log file a moment later; the model
+  // server notes the hang-up when it sees the connection close.
+  const stalls = path.join(work, 'requests.jsonl.stalls');
+  const cancelSeen = await waitFor(() => {
+    const hung = fs.existsSync(stalls) && fs.readFileSync(stalls, 'utf8').includes('"hungUp": true');
+    const channel = fs.readdirSync(userData, { recursive: true }).find((x) => /cadre:? Tasks\.log$/.test(String(x)));
+    return hung && channel && /\[cancelled\]/.test(fs.readFileSync(path.join(userData, String(channel)), 'utf8'));
+  }, 'the cancel in the output and at the model', 15000).catch(() => false);
+  const [cancelledOut, hungUp] = [cancelSeen, cancelSeen];
+  check(backToModels && cancelledOut && hungUp, `clicking it cancels the task: [cancelled] in the output, cadre hung up on the silent model (${((Date.now() - clickedAt) / 1000).toFixed(1)} s)`) ||
+    console.log(`     status bar: "${(await page.locator('.statusbar-item', { hasText: 'cadre' }).allInnerTexts()).join(' | ')}", seen at the model and in the output: ${cancelSeen}`);
 
   await browser.close();
 } catch (e) {
