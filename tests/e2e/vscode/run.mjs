@@ -137,6 +137,7 @@ const scenario = {
       { tool_calls: [editFile('greet.py', 'print(hello())\n', 'print(hello("world"))\n')] },
       { text: 'hello() now gets the name it needs.' },
       { tool_calls: [{ name: 'write_file', arguments: { path: 'test_greet.py', content: TESTS } }] },
+      { tool_calls: [{ name: 'run_command', arguments: { command: 'wc -l test_greet.py', why: 'check the test file is there' } }] },
       { text: 'Wrote test_greet.py.' },
       { text: 'EXPLAINED: hello(name) returns the greeting for name.' },
       { text: 'ANSWERED: greet.py defines hello(name).' },
@@ -432,6 +433,17 @@ try {
   await page.locator('.view-lines .view-line', { hasText: 'def hello' }).first().click();
   await page.keyboard.press('Control+A');
   await palette('cadre: Generate Tests');
+  // The executor runs a command: cadre asks, with the rule "allow always"
+  // would remember.
+  const cmdAsk = page.locator('.monaco-dialog-box').first();
+  const cmdAsked = await cmdAsk.waitFor({ timeout: 40000 }).then(() => true, () => false);
+  const cmdText = cmdAsked ? await cmdAsk.innerText() : '';
+  check(cmdAsked && /cadre asks to run a command/.test(cmdText) && cmdText.includes('wc -l test_greet.py') && /Allow Always \(wc/.test(cmdText),
+    `the command approval shows the command and "Allow Always" with its rule${cmdAsked ? '' : ' (no prompt)'}`);
+  if (cmdAsked) {
+    await page.screenshot({ path: path.join(work, 'command-approval.png') });
+    await cmdAsk.locator('.monaco-button', { hasText: 'Allow Always' }).click();
+  }
   const testsReady = page.locator('.notification-toast', { hasText: 'is ready' }).first();
   const testsWereReady = await testsReady.waitFor({ timeout: 60000 }).then(() => true, () => false);
   check(testsWereReady, `Generate Tests ends ready (${secs()} s)`);
@@ -478,6 +490,22 @@ try {
   const cpDiff = cpTab ? await textOf(activeEditorLines()) : '';
   check(cpCount >= 2 && /\+def to_slug\(s\):/.test(cpDiff) && /-def slugify\(s\):/.test(cpDiff),
     `Checkpoints lists ${cpCount} checkpoints; the newest diffed against the work tree shows the rename`);
+  // Deny first: cadre refuses the restore and says why; nothing changes.
+  await palette('cadre: Checkpoints');
+  await cpPick.first().waitFor({ timeout: 10000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Restore' }).first().waitFor();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  const denyAsk = page.locator('.monaco-dialog-box').first();
+  if (await denyAsk.waitFor({ timeout: 20000 }).then(() => true, () => false)) {
+    await denyAsk.locator('.monaco-button', { hasText: /^Deny$/ }).click();
+  }
+  const refusal = page.locator('.notification-toast', { hasText: /cadre: .*(declined|denied)/i }).first();
+  const refused = await refusal.waitFor({ timeout: 15000 }).then(() => true, () => false);
+  check(refused && fs.readFileSync(path.join(project, 'main.py'), 'utf8').includes('to_slug'),
+    `Deny: the restore is refused with cadre's reason${refused ? ` ("${(await refusal.innerText()).split('\n')[0]}")` : ''} and the files stay`);
+  await palette('Notifications: Clear All Notifications');
   await palette('cadre: Checkpoints');
   await cpPick.first().waitFor({ timeout: 10000 });
   await page.locator('.quick-input-widget input').fill('#1 '); // the oldest
