@@ -7,6 +7,7 @@ import { CadreContext, Feature } from './context';
 import * as models from './models';
 import * as rename from './rename';
 import * as repoMap from './repoMap';
+import * as serverStatus from './serverStatus';
 import * as shadow from './shadow';
 import * as statusBar from './statusBar';
 import * as tasks from './tasks';
@@ -18,7 +19,7 @@ export async function activate(extension: vscode.ExtensionContext): Promise<void
   ctx = new CadreContext(extension);
   extension.subscriptions.push(ctx);
   registerViews(ctx.subscriptions);
-  const features: Feature[] = [approvals, shadow, tasks, checkpoints, models, repoMap, rename, statusBar];
+  const features: Feature[] = [approvals, shadow, tasks, checkpoints, models, repoMap, rename, serverStatus, statusBar];
   for (const f of features) f.activate(ctx);
   const c = ctx;
   c.command('cadre.restart', () => c.restart());

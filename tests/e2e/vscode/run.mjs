@@ -362,7 +362,12 @@ try {
     'the approval modal names the edit and shows its diff');
   check(/Allow Once/.test(dialogText) && /Deny/.test(dialogText) && /Show Diff/.test(dialogText), 'it offers Allow Once, Deny and Show Diff');
   await page.screenshot({ path: path.join(shots, 'vscode-approval.png') });
-  if (asked) await dialog.locator('.monaco-button', { hasText: 'Allow Once' }).click();
+  // Show Diff opens the proposed change beside the file and asks again.
+  if (asked) await dialog.locator('.monaco-button', { hasText: 'Show Diff' }).click();
+  const proposed = await page.locator('.tab', { hasText: 'proposed (cadre)' }).first().waitFor({ timeout: 15000 }).then(() => true, () => false);
+  const askedAgain = await dialog.waitFor({ timeout: 15000 }).then(() => true, () => false);
+  check(proposed && askedAgain, 'Show Diff in the prompt opens the proposed change and asks again');
+  if (askedAgain) await dialog.locator('.monaco-button', { hasText: 'Allow Once' }).click();
   // greet.py is open: cadre hands the change to the editor's buffer
   // (workspace/applyEdit, kept in its undo history) rather than writing
   // under it; the user saves, as after any refactoring. A file that is not
@@ -394,6 +399,12 @@ try {
   const healthText = healthTab ? await textOf(activeEditorLines()) : '';
   check(healthTab && /planner/.test(healthText) && /ok, [0-9.]+ ms/.test(healthText), 'Model Health lists the models and their endpoints') ||
     console.log(healthText);
+
+  await palette('cadre: Show Status');
+  const statusTab = await page.locator('.tab.active', { hasText: 'cadre Status' }).waitFor({ timeout: 15000 }).then(() => true, () => false);
+  const statusDoc = statusTab ? await textOf(activeEditorLines()) : '';
+  check(statusTab && /\/\/ cadre \d+\.\d+\.\d+, up \d+ s/.test(statusDoc) && statusDoc.includes('"documents"'), 'Show Status shows cadre/status') ||
+    console.log(statusTab, statusDoc.slice(0, 600));
 
   // 12. Rename Across Project: slugify → to_slug in its definition, the
   //     import and the use. With the server's cadre.renameSymbol the rename
