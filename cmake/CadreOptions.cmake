@@ -18,6 +18,11 @@ target_compile_definitions(cadre_flags INTERFACE
 if(CADRE_SANITIZE)
   target_compile_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE} -fno-omit-frame-pointer)
   target_link_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE})
+  # Undefined behaviour is a failure, not a line in a log nobody reads: the
+  # process stops at the first report (docs/reliability.md).
+  if(CADRE_SANITIZE MATCHES "undefined")
+    target_compile_options(cadre_flags INTERFACE -fno-sanitize-recover=undefined)
+  endif()
 endif()
 
 # Fuzz builds instrument every library for libFuzzer's coverage and run with

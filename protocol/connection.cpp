@@ -133,10 +133,14 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
         break;
     }
     Incoming msg = parseMessage(event.body);
-    if (!handler_) return true;
-    if (auto* req = std::get_if<Request>(&msg)) return handler_->onCall(req->method, std::move(req->params), std::move(req->id));
-    if (auto* note = std::get_if<Notification>(&msg)) return handler_->onNotify(note->method, std::move(note->params));
-    if (auto* resp = std::get_if<Response>(&msg)) return handler_->onReply(std::move(resp->id), std::move(resp->result));
+    // A local reference for the call: a reply written at once can fail and
+    // shut the connection down, which drops handler_ while the handler is
+    // still on the stack (a heap-use-after-free ASan found in a wire test).
+    const std::shared_ptr<MessageHandler> handler = handler_;
+    if (!handler) return true;
+    if (auto* req = std::get_if<Request>(&msg)) return handler->onCall(req->method, std::move(req->params), std::move(req->id));
+    if (auto* note = std::get_if<Notification>(&msg)) return handler->onNotify(note->method, std::move(note->params));
+    if (auto* resp = std::get_if<Response>(&msg)) return handler->onReply(std::move(resp->id), std::move(resp->result));
     return answerInvalid(std::get<Invalid>(msg));
   }
 

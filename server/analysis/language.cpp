@@ -164,32 +164,37 @@ bool isKnownCapture(QueryKind kind, std::string_view c) {
   return false;
 }
 
-namespace {
-
-void compileInto(const Language& lang, QueryKind kind, QuerySlot& slot) {
-  const std::string source = withInherited(lang.id, kind);
-  if (source.empty()) return;
-  const std::string where = "grammars/queries/" + std::string(lang.id) + "/" + std::string(fileFor(kind)) + ".scm";
+Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::string_view source, std::string_view where) {
   std::uint32_t offset = 0;
   TSQueryError error = TSQueryErrorNone;
   QueryPtr q(ts_query_new(lang.grammar, source.data(), static_cast<std::uint32_t>(source.size()), &offset, &error));
   if (!q) {
     std::size_t line = 1 + std::count(source.begin(), source.begin() + std::min<std::size_t>(offset, source.size()), '\n');
-    slot.error = makeError(ErrorCode::InternalError, where + ": " + std::string(errorName(error)) + " at line " + std::to_string(line) +
-                                                         " (of the query with inherited parts)");
-    return;
+    return makeError(ErrorCode::InternalError, std::string(where) + ": " + std::string(errorName(error)) + " at line " + std::to_string(line) +
+                                                   " (of the query with inherited parts)");
   }
   for (std::uint32_t i = 0; i < ts_query_capture_count(q.get()); ++i) {
     std::uint32_t len = 0;
     const char* name = ts_query_capture_name_for_id(q.get(), i, &len);
     std::string_view capture(name, len);
     if (!capture.empty() && capture.front() == '_') continue;  // private helper captures
-    if (!isKnownCapture(kind, capture)) {
-      slot.error = makeError(ErrorCode::InternalError, where + ": unknown capture @" + std::string(capture));
-      return;
-    }
+    if (!isKnownCapture(kind, capture)) return makeError(ErrorCode::InternalError, std::string(where) + ": unknown capture @" + std::string(capture));
   }
-  slot.query = std::move(q);
+  return q;
+}
+
+namespace {
+
+void compileInto(const Language& lang, QueryKind kind, QuerySlot& slot) {
+  const std::string source = withInherited(lang.id, kind);
+  if (source.empty()) return;
+  const std::string where = "grammars/queries/" + std::string(lang.id) + "/" + std::string(fileFor(kind)) + ".scm";
+  auto q = compileQuery(lang, kind, source, where);
+  if (!q) {
+    slot.error = q.error();
+    return;
+  }
+  slot.query = std::move(*q);
 }
 
 }  // namespace

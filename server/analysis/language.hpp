@@ -33,6 +33,11 @@ const Language* languageForPath(const std::filesystem::path& path);
 // and the offset (the query tests compile every one).
 Expected<const TSQuery*> query(const Language& lang, QueryKind kind);
 
+// Compiles query text against `lang`'s grammar and checks its capture names,
+// exactly as the embedded queries are checked; `where` names the source in
+// the error. The query fuzzer feeds arbitrary text through here.
+Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::string_view source, std::string_view where);
+
 // The capture vocabulary cadre's queries may use (tree-sitter's tags
 // convention plus cadre's import captures).
 bool isKnownCapture(QueryKind kind, std::string_view capture);

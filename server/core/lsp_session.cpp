@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/post.hpp>
+
 #include "server/core/logging.hpp"
 #include "server/core/security_context.hpp"
 #include "server/core/uri.hpp"
@@ -78,6 +80,16 @@ std::size_t countLines(const std::string& text) {
 }
 
 }  // namespace
+
+std::shared_ptr<LspSession> LspSession::pin(const std::weak_ptr<LspSession>& weak) {
+  auto self = weak.lock();
+  if (!self) return nullptr;
+  LspSession* raw = self.get();
+  auto executor = raw->executor_;
+  return std::shared_ptr<LspSession>(raw, [keep = std::move(self), executor](LspSession*) mutable {
+    asio::post(executor, [keep = std::move(keep)] {});
+  });
+}
 
 LspSession::LspSession(std::shared_ptr<protocol::Transport> transport, asio::any_io_executor executor, SessionOptions options)
     : options_(std::move(options)), executor_(executor), dispatcher_(std::move(transport), std::move(executor), options_.dispatcher) {

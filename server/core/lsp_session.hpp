@@ -139,6 +139,12 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
   std::filesystem::path shadowDirFor(const std::string& task) const;
   void recoverInterruptedApplies();
+  // weak.lock() for worker threads. A worker must never drop the session's
+  // last reference: the destructor joins the session's threads, and a thread
+  // cannot join itself (std::system_error "Resource deadlock avoided", found
+  // by the soak test when a client disconnected as its task ended). The
+  // reference returned hands the real one to the session's executor to drop.
+  static std::shared_ptr<LspSession> pin(const std::weak_ptr<LspSession>& weak);
   // Checkpoints (lsp_checkpoint.cpp)
   void bindCheckpoints();
   void onCheckpointCreate(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);

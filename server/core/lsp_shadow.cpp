@@ -205,7 +205,7 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
     std::vector<std::filesystem::path> done;
     for (const auto& c : chosen) done.push_back(c.path);
     s->forget(done);
-    if (auto self = weak.lock()) {
+    if (auto self = pin(weak)) {
       AppliedChange record;
       record.why = p.why;
       for (const auto& c : chosen) record.files.emplace_back(c.path, workspace::toString(c.kind));
@@ -280,7 +280,7 @@ std::function<std::vector<workspace::LintDiagnostic>(const workspace::ShadowWork
   std::weak_ptr<LspSession> weak = weak_from_this();
   return [weak](const workspace::ShadowWorkspace& shadow) {
     std::vector<workspace::LintDiagnostic> out;
-    auto self = weak.lock();
+    auto self = pin(weak);
     if (!self || !self->project_.ready() || shadow.roots().empty()) return out;
     const auto root = shadow.roots().front();
     analysis::Parser parser;  // per call: parsers are per thread

@@ -48,7 +48,7 @@ void LspSession::onTaskStart(const lsp::TaskStartParams& p, protocol::Callback<j
   // Events go out as notifications, numbered so a client can tell a gap.
   auto seq = std::make_shared<std::atomic<std::int64_t>>(0);
   auto emit = [weak, task, seq](const agent::TaskEvent& e) {
-    if (auto self = weak.lock())
+    if (auto self = pin(weak))
       self->dispatcher_.notify("cadre/task.event", {{"task", task}, {"seq", ++*seq}, {"kind", e.kind}, {"data", e.data}});
   };
   reply(json{{"task", task}});

@@ -100,7 +100,7 @@ Expected<std::shared_ptr<SecurityContext>> LspSession::securityContext() {
   std::weak_ptr<LspSession> weak = weak_from_this();
   auto approver = std::make_shared<LspApprover>(
       [weak](json params, std::function<void(Expected<json>)> done) {
-        auto self = weak.lock();
+        auto self = pin(weak);
         if (!self) return done(makeError(ErrorCode::Unavailable, "the session has ended"));
         self->dispatcher_.call("cadre/approval.request", std::move(params), std::move(done));
       },

@@ -8,12 +8,32 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <vector>
 
 #include "protocol/connection.hpp"
 
 namespace cadre::core {
 namespace {
+
+// Runs `io` until every session is gone. After a connection closes, a
+// session's worker threads (tasks, tool calls) hand their last reference back
+// to the event loop (LspSession::pin), so the loop must outlive them: a hand-
+// back posted to a destroyed io_context is undefined behaviour (TSan's "use
+// of an invalid mutex" in a wire test). Bounded: a worker that ignores its
+// cancellation for 10 s is left to the process exit.
+void drainSessions(asio::io_context& io, const std::vector<std::weak_ptr<LspSession>>& sessions) {
+  auto alive = [&] { return std::any_of(sessions.begin(), sessions.end(), [](const auto& w) { return !w.expired(); }); };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (alive() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(20));
+  }
+  if (alive()) spdlog::warn("a session's worker threads did not stop within 10 s of its connection closing");
+}
 
 // stdout belongs to the protocol: move the protocol to a private descriptor and
 // point fd 1 at stderr, so a stray printf in any library cannot corrupt a frame.
@@ -48,9 +68,11 @@ int serveStdio(ServeOptions options) {
     spdlog::info("signal {}: stopping", sig);
     connection->close();
   });
+  const std::vector<std::weak_ptr<LspSession>> sessions = {session};
   connection->start(std::move(session));
   spdlog::info("cadre {} serving LSP on stdio", CADRE_VERSION);
   io.run();
+  drainSessions(io, sessions);
   return exitCode;
 }
 
@@ -99,6 +121,20 @@ int serveTcp(const std::string& address, ServeOptions options) {
   spdlog::info("listening on {}:{}{}", local.address().to_string(), local.port(),
                options.session.token ? " (token required)" : "");
 
+  // Live connections, so that a signal can close each one. Closing breaks the
+  // connection <-> session cycle; without it every session still connected
+  // at SIGTERM outlived io.run() (LeakSanitizer reported each one).
+  std::vector<std::weak_ptr<protocol::Connection>> live;
+  std::vector<std::weak_ptr<LspSession>> sessions;
+  bool stopping = false;
+  asio::steady_timer stopDeadline(io);
+  auto stopWhenAllClosed = [&] {
+    if (!stopping) return;
+    for (const auto& w : live)
+      if (auto c = w.lock(); c && !c->closed()) return;
+    io.stop();
+  };
+
   std::function<void()> acceptNext = [&] {
     acceptor.async_accept([&](const std::error_code& aec, asio::ip::tcp::socket socket) {
       if (aec) {
@@ -112,11 +148,17 @@ int serveTcp(const std::string& address, ServeOptions options) {
       connOptions.limits = options.limits;
       connOptions.name = "tcp " + (pec ? std::string("?") : peer.address().to_string() + ":" + std::to_string(peer.port()));
       spdlog::info("{}: connected", connOptions.name);
+      connOptions.onClosed = [&] { stopWhenAllClosed(); };
       auto connection = protocol::makeTcpConnection(std::move(socket), std::move(connOptions));
+      std::erase_if(live, [](const auto& w) { return w.expired(); });
+      live.push_back(connection);
       SessionOptions sessionOptions = options.session;
       sessionOptions.onExit = nullptr;  // one client's exit does not stop the server
       sessionOptions.controlsLogLevel = false;
-      connection->start(std::make_shared<LspSession>(connection, connection->executor(), std::move(sessionOptions)));
+      auto session = std::make_shared<LspSession>(connection, connection->executor(), std::move(sessionOptions));
+      std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+      sessions.push_back(session);
+      connection->start(std::move(session));
       acceptNext();
     });
   };
@@ -126,9 +168,21 @@ int serveTcp(const std::string& address, ServeOptions options) {
   signals.async_wait([&](const std::error_code& sec, int sig) {
     if (sec) return;
     spdlog::info("signal {}: stopping", sig);
-    io.stop();
+    stopping = true;
+    std::error_code ignored;
+    acceptor.close(ignored);
+    for (const auto& w : live)
+      if (auto c = w.lock()) c->close();
+    // Each closes once its queued replies are out; a peer that does not read
+    // gets two seconds.
+    stopDeadline.expires_after(std::chrono::seconds(2));
+    stopDeadline.async_wait([&](const std::error_code& tec) {
+      if (!tec) io.stop();
+    });
+    stopWhenAllClosed();
   });
   io.run();
+  drainSessions(io, sessions);
   return 0;
 }
 

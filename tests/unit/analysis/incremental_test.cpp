@@ -11,46 +11,12 @@
 #include "server/analysis/parser.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/fixture.hpp"
+#include "tests/support/tree_text.hpp"
 
 using namespace cadre::analysis;
-
-namespace {
-
-Point pointAt(const std::string& text, std::size_t offset) {
-  Point p;
-  for (std::size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++p.row;
-      p.column = 0;
-    } else {
-      ++p.column;
-    }
-  }
-  return p;
-}
-
-std::string sexp(const TSTree* tree) {
-  char* s = ts_node_string(ts_tree_root_node(tree));
-  std::string out(s);
-  std::free(s);
-  return out;
-}
-
-std::string symbolsText(const FileSymbols& s) {
-  std::string out;
-  for (const auto& d : s.definitions) out += d.name + "@" + std::to_string(d.nameSpan.startByte) + ":" + std::to_string(d.parent) + " ";
-  for (const auto& r : s.references) out += r.name + "@" + std::to_string(r.span.startByte) + " ";
-  for (const auto& i : s.imports) {
-    out += i.module + "@" + std::to_string(i.span.startByte) + "[";
-    for (const auto& n : i.names) out += n.name + "@" + std::to_string(n.span.startByte) + ",";
-    out += "] ";
-  }
-  for (const auto& e : s.exports) out += "export " + e + " ";
-  for (const auto& d : s.definitions) out += d.signature + "|" + std::to_string(d.span.start.row) + ":" + std::to_string(d.span.end.column) + " ";
-  return out;
-}
-
-}  // namespace
+using cadre::testing::pointAt;
+using cadre::testing::sexp;
+using cadre::testing::symbolsText;
 
 TEST_CASE("incremental reparse after random edits equals a fresh parse") {
   const std::string root = CADRE_SOURCE_DIR;

@@ -83,7 +83,9 @@ TEST_CASE("a server that never answers initialize fails within its startup timeo
   auto m = w.manager({config});
   CHECK(Clock::now() - start < std::chrono::milliseconds(2500));
   auto s = m->client("mute")->status();
-  CHECK(s.state == ServerState::Failed);
+  // Failed, or already restarting after its 200 ms backoff (a slow build,
+  // e.g. under TSan, gets here later): either way the failure is recorded.
+  CHECK((s.state == ServerState::Failed || s.failures >= 1));
   CHECK(contains(s.error, "did not answer initialize within 0.8 s"));
   // Restarted with backoff, failing again each time, without piling up.
   REQUIRE(eventually([&] { return m->client("mute")->status().failures >= 2; }));
