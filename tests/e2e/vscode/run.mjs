@@ -231,6 +231,9 @@ try {
     headless: true,
     viewport: { width: 1440, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    // Chromium's crash reporter writes under $XDG_CONFIG_HOME whatever the
+    // profile: the test's own home keeps the user's untouched.
+    env,
   });
   page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(30000);
