@@ -8,6 +8,8 @@
 
 #include "server/core/lsp_session.hpp"
 #include "server/core/security_context.hpp"
+#include "server/core/shadow_apply.hpp"
+#include "server/core/shadow_check.hpp"
 #include "server/core/state_paths.hpp"
 #include "server/core/uri.hpp"
 #include "server/agent/tools.hpp"
@@ -163,48 +165,8 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
   if (const char* f = std::getenv("CADRE_FAULT_APPLY_PAUSE_MS"); f && *f) pause = std::atoi(f);
   std::weak_ptr<LspSession> weak = weak_from_this();
   toolThreads_.start([ctx = *ctx, s, chosen, p, reply, journal = journalDir(roots.front()), pause, weak]() {
-    std::vector<std::string> paths;
-    std::string diff;
-    for (const auto& c : chosen) {
-      paths.push_back(c.path.string());
-      diff += workspace::unifiedDiff(s->relativeName(c.path), c.base.value_or(""), c.content.value_or(""), c.base.has_value(),
-                                     c.content.has_value());
-    }
-    // The user approves the diff (the editor's cadre/approval.request), unless auto-edit mode.
-    auto ok = ctx->gate->authorizeRealEdit(security::Actor{"", ""}, paths, diff,
-                                           p.why.empty() ? "apply task " + p.task : p.why, reply.token().flag());
-    if (!ok) return reply(ok.error());
-    std::vector<workspace::ApplyFile> files;
-    for (const auto& c : chosen) files.push_back({c.path, c.base, c.content, c.mode});
-    // A checkpoint of the files as they are, so the apply can be undone
-    // (cadre/checkpoint.restore). Not having one does not block the apply.
-    std::optional<std::string> undo;
-    if (auto store = workspace::CheckpointStore::open(journal.parent_path() / "checkpoints.git", s->roots().front(),
-                                                      [&] {
-                                                        workspace::CheckpointOptions o;
-                                                        auto ex = indexExclusion(s->roots().front(), {});
-                                                        o.exclude = [ex](std::string_view r, bool d, unsigned l) { return ex(r, d, l); };
-                                                        return o;
-                                                      }())) {
-      if (auto made = store->create("before applying task " + p.task, {{"task", p.task}, {"step", "before-apply"}}))
-        undo = made->checkpoint.id;
-      else
-        spdlog::warn("no checkpoint before applying task {}: {}", p.task, made.error().message);
-    } else {
-      spdlog::warn("no checkpoint before applying task {}: {}", p.task, store.error().message);
-    }
-    auto applied = workspace::applyAtomically(files, {journal, pause});
-    json audit = editAppliedEntry(p.task, chosen);
-    if (!applied) {
-      audit["error"] = applied.error().message;
-      ctx->gate->record("edit_applied", audit);
-      return reply(applied.error());
-    }
-    for (const auto& m : applied->merged) audit["merged"].push_back(m.string());
-    ctx->gate->record("edit_applied", audit);
-    std::vector<std::filesystem::path> done;
-    for (const auto& c : chosen) done.push_back(c.path);
-    s->forget(done);
+    auto applied = applyShadowChanges(*ctx, *s, chosen, {p.task, p.why, journal, reply.token().flag(), pause});
+    if (!applied) return reply(applied.error());
     if (auto self = pin(weak)) {
       AppliedChange record;
       record.why = p.why;
@@ -213,7 +175,7 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
       self->applied_[p.task] = std::move(record);
     }
     json result = {{"task", p.task}, {"written", json::array()}, {"deleted", json::array()}, {"merged", json::array()}};
-    if (undo) result["undo"] = *undo;
+    if (applied->undo) result["undo"] = *applied->undo;
     for (const auto& w : applied->written) result["written"].push_back(pathToUri(w));
     for (const auto& d : applied->deleted) result["deleted"].push_back(pathToUri(d));
     for (const auto& m : applied->merged) result["merged"].push_back(pathToUri(m));
@@ -279,30 +241,9 @@ namespace cadre::core {
 std::function<std::vector<workspace::LintDiagnostic>(const workspace::ShadowWorkspace&)> LspSession::consistencyCheck() {
   std::weak_ptr<LspSession> weak = weak_from_this();
   return [weak](const workspace::ShadowWorkspace& shadow) {
-    std::vector<workspace::LintDiagnostic> out;
     auto self = pin(weak);
-    if (!self || !self->project_.ready() || shadow.roots().empty()) return out;
-    const auto root = shadow.roots().front();
-    analysis::Parser parser;  // per call: parsers are per thread
-    auto diagnose = [&](const std::filesystem::path& path, const std::string& text) {
-      std::vector<workspace::LintDiagnostic> ds;
-      const analysis::Language* lang = analysis::languageForPath(path);
-      if (!lang) return ds;
-      const auto symbols = analysis::summarize(parser, *lang, text);
-      for (const auto& d : self->project_.check(path, symbols, &text)) {
-        ds.push_back({path.lexically_relative(root).generic_string(), static_cast<int>(d.span.start.row) + 1,
-                      static_cast<int>(d.span.start.column) + 1, d.severity == analysis::Diagnostic::Severity::Error ? "error" : "warning",
-                      d.code, d.message, "cadre-check"});
-      }
-      return ds;
-    };
-    for (const auto& c : shadow.changes()) {
-      if (!c.content) continue;
-      auto before = c.base ? diagnose(c.path, *c.base) : std::vector<workspace::LintDiagnostic>{};
-      auto after = diagnose(c.path, *c.content);
-      for (auto& d : workspace::lintDelta(before, after)) out.push_back(std::move(d));
-    }
-    return out;
+    if (!self) return std::vector<workspace::LintDiagnostic>{};
+    return shadowConsistencyDelta(self->project_, shadow);
   };
 }
 
