@@ -125,6 +125,11 @@ std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& res
                        n.name == "default" ? target->path + " has no default export"
                                            : "`" + n.name + "` is not exported by " + target->path,
                        {{target->path, Span{}, "`" + imp.module + "` resolves here"}}});
+      } else if (from.language == "rust" && target->language == "rust" && imp.statement == "use_declaration") {
+        if (n.name == "self" || resolver.rustNameAvailable(*target, n.name) || resolver.rustNestedName(path, imp, n, text)) continue;
+        out.push_back({path, n.span, Diagnostic::Severity::Error, "unknown-import-name",
+                       "`" + n.name + "` is not defined in " + target->path,
+                       {{target->path, Span{}, "`" + imp.module + "` resolves here"}}});
       }
     }
   }

@@ -915,6 +915,7 @@ void Resolver::buildRustModuleTree() {
     auto& entry = rustTree_[path];
     if (!entry.root) queue.push_back(path);
     entry.root = true;
+    entry.crate = path;
   };
   bool anyRust = false;
   for (const auto& f : index_.files()) {
@@ -954,9 +955,17 @@ void Resolver::buildRustModuleTree() {
         for (const std::string& c : {join(dir, imp.module + ".rs"), join(dir, imp.module + "/mod.rs")}) {
           if (!index_.file(c)) continue;
           auto& entry = rustTree_[c];
+          const std::string& crate = rustTree_[path].crate;
           if (!entry.child) {
             entry.child = true;
+            entry.parent = path;
+            // A crate root by its place (src/tests/x.rs looks like cargo's
+            // tests/x.rs) that is also some module: which crate it is in is unsure.
+            if (entry.root) entry.ambiguous = true;
+            if (entry.crate.empty()) entry.crate = crate;
             queue.push_back(c);
+          } else if (entry.parent != path || entry.crate != crate) {
+            entry.ambiguous = true;
           }
         }
       }
@@ -964,8 +973,142 @@ void Resolver::buildRustModuleTree() {
   }
 }
 
+std::string Resolver::rustChildModule(const std::string& path, const std::string& name) const {
+  const IndexedFile* f = index_.file(path);
+  if (!f) return {};
+  for (const auto& imp : f->symbols.imports) {
+    if (imp.statement != "mod_item" || imp.module != name) continue;
+    for (const auto& dir : rustChildDirs(path)) {
+      for (const std::string& c : {join(dir, name + ".rs"), join(dir, name + "/mod.rs")}) {
+        if (rustTree_.count(c)) return c;
+      }
+    }
+  }
+  return {};
+}
+
+static bool rustNamesUnsure(const IndexedFile& f) {
+  if (!f.skipReason.empty() || f.symbols.timedOut || f.symbols.syntaxErrors > 0) return true;
+  for (const auto& imp : f.symbols.imports) {
+    if (imp.wildcard) return true;
+  }
+  // A macro invoked outside any function (`bitflags! { ... }`,
+  // `include!(...)`) may define items no query sees.
+  for (const auto& r : f.symbols.references) {
+    if (r.kind != ReferenceKind::Macro) continue;
+    const bool inBody = std::any_of(f.symbols.definitions.begin(), f.symbols.definitions.end(), [&](const Definition& d) {
+      return (d.kind == SymbolKind::Function || d.kind == SymbolKind::Method) && d.span.startByte <= r.span.startByte &&
+             r.span.endByte <= d.span.endByte;
+    });
+    if (!inBody) return true;
+  }
+  return false;
+}
+
+static bool rustBinds(const IndexedFile& f, const std::string& name) {
+  for (const auto& d : f.symbols.definitions) {
+    if (d.parent < 0 && d.name == name) return true;
+  }
+  auto lastSegment = [](const std::string& path) {
+    const auto colons = path.rfind("::");
+    return colons == std::string::npos ? path : path.substr(colons + 2);
+  };
+  for (const auto& imp : f.symbols.imports) {
+    if (imp.namespaceAlias == name) return true;
+    if (imp.names.empty() && imp.namespaceAlias.empty() && lastSegment(imp.module) == name) return true;  // `use a::b;`, `mod b;`
+    for (const auto& n : imp.names) {
+      if ((!n.alias.empty() ? n.alias : n.name == "self" ? lastSegment(imp.module) : n.name) == name) return true;
+    }
+  }
+  return false;
+}
+
+bool Resolver::rustNameAvailable(const IndexedFile& target, const std::string& name) const {
+  if (rustNamesUnsure(target) || rustBinds(target, name)) return true;
+  // `#[macro_export]` puts a macro at its crate's root, whichever file defines it.
+  for (const auto& f : index_.files()) {
+    if (f.language != "rust") continue;
+    for (const auto& d : f.symbols.definitions) {
+      if (d.kind == SymbolKind::Macro && d.name == name) return true;
+    }
+  }
+  return false;
+}
+
+Resolution Resolver::resolveRustUse(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const {
+  // Inside an inline `mod m { ... }`, `self` and `super` are relative to m,
+  // which has no file of its own.
+  for (const auto& d : symbols.definitions) {
+    if (d.kind == SymbolKind::Module && d.span.startByte < imp.span.startByte && imp.span.endByte <= d.span.endByte) return unknown();
+  }
+  std::vector<std::string> segs;
+  for (std::size_t at = 0;;) {
+    const std::size_t colons = imp.module.find("::", at);
+    segs.push_back(imp.module.substr(at, colons == std::string::npos ? std::string::npos : colons - at));
+    if (colons == std::string::npos) break;
+    at = colons + 2;
+  }
+  static const std::set<std::string> toolchainCrates = {"std", "core", "alloc", "proc_macro", "test"};
+  if (segs.front().empty() || toolchainCrates.count(segs.front())) return external();  // `::dep::x` names an extern crate
+  auto self = rustTree_.find(from.path);
+  if (self == rustTree_.end()) return unknown();  // not compiled by any crate cadre can see
+  std::string module = from.path;
+  std::size_t i = 0;
+  if (segs.front() == "crate") {
+    // Up the declaring modules to the root; any file reached two ways on the
+    // way (or a "root" that is also a module) leaves the crate unsure.
+    for (int hops = 0;; ++hops) {
+      auto it = rustTree_.find(module);
+      if (it == rustTree_.end() || it->second.ambiguous || hops > 64) return unknown();
+      if (it->second.parent.empty()) break;
+      module = it->second.parent;
+    }
+    if (self->second.crate != module) return unknown();
+    i = 1;
+  } else if (segs.front() != "self" && segs.front() != "super") {
+    // A bare first segment is an extern crate, an item in scope, or (2015
+    // edition) a path from the crate root. Only a crate root's own module
+    // reads the same in every edition.
+    if (!self->second.root || rustChildModule(from.path, segs.front()).empty()) return unknown();
+  }
+  for (; i < segs.size(); ++i) {
+    const std::string& seg = segs[i];
+    if (seg == "self") continue;
+    if (seg == "super") {
+      auto it = rustTree_.find(module);
+      if (it == rustTree_.end() || it->second.ambiguous || it->second.parent.empty()) return unknown();
+      module = it->second.parent;
+      continue;
+    }
+    const std::string child = rustChildModule(module, seg);
+    if (!child.empty()) {
+      module = child;
+      continue;
+    }
+    // Not a file module: an inline module, a type (`Enum::Variant`), a
+    // re-export, or missing.
+    const IndexedFile* f = index_.file(module);
+    if (!f || rustNamesUnsure(*f) || rustBinds(*f, seg)) return unknown();
+    return unresolved(module + " declares no module `" + seg + "` and defines no `" + seg + "`");
+  }
+  return project(module);
+}
+
+bool Resolver::rustNestedName(const std::string& path, const Import& imp, const ImportedName& name, const std::string* text) const {
+  const std::string owned = text ? std::string() : readProjectFile(path);
+  const std::string& t = text ? *text : owned;
+  std::size_t at = name.span.startByte;
+  if (at > t.size() || imp.span.startByte > at) return true;  // not the text the import came from: unsure
+  int depth = 0;  // of `{` lists at the name
+  for (std::size_t i = imp.span.startByte; i < at; ++i) depth += t[i] == '{' ? 1 : t[i] == '}' ? -1 : 0;
+  if (depth >= 2) return true;  // `use a::{b::{C}}`
+  while (at > 0 && std::isspace(static_cast<unsigned char>(t[at - 1]))) --at;
+  return depth == 1 && at >= 2 && t.compare(at - 2, 2, "::") == 0;  // `use a::{b::C}`
+}
+
 Resolution Resolver::resolveRust(const IndexedFile& from, const Import& imp, const FileSymbols& symbols, const std::string* given) const {
-  if (imp.statement != "mod_item") return unknown();  // `use` paths: not resolved yet
+  if (imp.statement == "use_declaration") return resolveRustUse(from, imp, symbols);
+  if (imp.statement != "mod_item") return unknown();  // `extern crate`: outside the project
   // A file outside every crate's module tree is not compiled (a snippet, a
   // fixture): where its children would live is unknown.
   if (!rustTree_.count(from.path)) return unknown();

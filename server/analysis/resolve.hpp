@@ -59,6 +59,12 @@ class Resolver {
   // Python: a compiled extension module for `base` (dir/name) on disk.
   bool pythonExtensionModule(const std::string& base) const;
   bool exists(const std::string& path) const;
+  // Rust: whether `use` can take `name` from module file `target` (defined,
+  // re-exported, a child module, an exported macro — or cadre cannot tell).
+  bool rustNameAvailable(const IndexedFile& target, const std::string& name) const;
+  // Rust: whether an imported name sits under a path inside a `{...}` list
+  // (`use a::{b::C}`: C comes from a::b, not a).
+  bool rustNestedName(const std::string& path, const Import& imp, const ImportedName& name, const std::string* text) const;
 
  private:
   // A script module's file, or that cadre cannot tell (a package.json entry
@@ -97,6 +103,8 @@ class Resolver {
   void loadGoModules();
   void buildRustModuleTree();
   std::vector<std::string> rustChildDirs(const std::string& path) const;
+  std::string rustChildModule(const std::string& path, const std::string& name) const;
+  Resolution resolveRustUse(const IndexedFile& from, const Import& imp, const FileSymbols& symbols) const;
   bool javaSourceOnDisk(const std::string& pkg, const std::string& name) const;
 
   const ProjectIndex& index_;
@@ -131,6 +139,12 @@ class Resolver {
   struct RustFile {
     bool root = false;
     bool child = false;
+    // The module file that declares it (`mod x;`) and its crate's root, for
+    // `super::` and `crate::` paths; empty when a file is reached more than
+    // one way (two crates sharing a module file): then those paths are unknown.
+    std::string parent;
+    std::string crate;
+    bool ambiguous = false;
   };
   std::unordered_map<std::string, RustFile> rustTree_;
 

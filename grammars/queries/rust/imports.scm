@@ -29,6 +29,22 @@
           alias: (identifier) @import.alias)
       ]))) @import
 
+; Names of a list inside the list (`use a::{b::{C, D as E}}`): bound by the
+; statement like the others; their module is the outer path, so checks that
+; look names up in the module skip them (they are nested, see resolve.cpp).
+(use_declaration
+  argument: (scoped_use_list
+    path: (_) @import.module
+    list: (use_list
+      (scoped_use_list
+        list: (use_list
+          [
+            (identifier) @import.name
+            (use_as_clause
+              path: (identifier) @import.name
+              alias: (identifier) @import.alias)
+          ]))))) @import
+
 ; `use a::b::C as D;`, `use a as b;`
 (use_declaration
   argument: (use_as_clause
