@@ -1,9 +1,14 @@
-// The plan → execute → check → review loop; see task.hpp.
+// The plan → execute (per step, checked) → review loop; see task.hpp.
+// Tool dispatch lives in task_tools.cpp, context and compaction in
+// task_context.cpp, workers in coordinator.cpp.
 #include "server/agent/task.hpp"
 
 #include <condition_variable>
-#include <mutex>
-#include <optional>
+#include <ctime>
+
+#include "server/agent/context.hpp"
+#include "server/agent/memory.hpp"
+#include "server/agent/processes.hpp"
 
 namespace cadre::agent {
 
@@ -14,27 +19,44 @@ namespace {
 constexpr const char* kPlannerPrompt =
     "You are the planner of cadre, a coding agent working on the user's project. Read what you need with the tools "
     "(they are read-only). Then answer with the plan as one JSON object and nothing else:\n"
-    "{\"steps\": [{\"title\": \"what to do\", \"files\": [\"path\", ...]}], \"criteria\": [\"how a reviewer can tell it is "
-    "done right\", ...]}\nDo not write the code yourself.";
+    "{\"steps\": [{\"title\": \"what to do\", \"files\": [\"path\", ...], \"worker\": \"implementation|tests|docs "
+    "(optional)\"}], \"criteria\": [\"how a reviewer can tell it is done right\", ...], \"decisions\": [\"a lasting "
+    "project decision worth remembering (optional)\"]}\n"
+    "Give steps a worker only when the work splits into independent parts on different files (e.g. the code and its "
+    "tests): each kind of worker then runs at the same time as the others. Do not write the code yourself.";
 
 constexpr const char* kExecutorPrompt =
     "You are the executor of cadre, a coding agent. Carry out the plan with the tools. Change files only with edit_file "
     "(SEARCH/REPLACE blocks: a line with the path, <<<<<<< SEARCH, the exact current lines, =======, the new lines, "
     ">>>>>>> REPLACE), write_file, delete_file and rename_file: your changes go to a shadow copy of the project that the "
-    "user approves before any real file changes. run_command runs in a sandbox that sees your changes. When the work is "
-    "done, answer with a short summary of what you changed and make no tool call.";
+    "user approves before any real file changes. run_command runs in a sandbox that sees your changes. When you take a "
+    "decision the project should remember (a convention, a library choice), record it with propose_memory. When the "
+    "work asked of you is done, answer with a short summary of what you changed and make no tool call.";
+
+constexpr const char* kAnswerPrompt =
+    "You are cadre, a coding assistant answering a question about the user's project. Read what you need with the tools "
+    "(they are read-only; you cannot change files here). Answer in plain prose with short code references.";
 
 constexpr const char* kReviewerPrompt =
     "You are the reviewer of cadre. Another model wrote the change below to carry out a plan. Check the diff against the "
     "plan's acceptance criteria (read files with the tools if you need to). Answer with one JSON object and nothing else:\n"
     "{\"approved\": true or false, \"findings\": [\"a concrete problem the author must fix\", ...]}";
 
-std::string capped(const std::string& text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-  return text.substr(0, cut) + "\n[truncated: " + std::to_string(cut) + " of " + std::to_string(text.size()) +
-         " bytes shown]";
+std::string stepText(const json& step, std::size_t index, std::size_t count) {
+  std::string text = "Step " + std::to_string(index + 1) + " of " + std::to_string(count) + ": " +
+                     (step.is_object() ? step.value("title", std::string()) : step.dump());
+  if (step.is_object() && step.contains("files") && step["files"].is_array() && !step["files"].empty())
+    text += " (files: " + step["files"].dump() + ")";
+  return text + "\nDo this step now; answer without a tool call when it is done.";
+}
+
+std::string today() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
 }
 
 }  // namespace
@@ -75,18 +97,32 @@ TaskRunner::TaskRunner(models::Router& router, const ToolRegistry& tools, ToolCo
                        std::function<void(const TaskEvent&)> emit)
     : router_(router), tools_(tools), context_(std::move(context)), emit_(std::move(emit)) {}
 
-std::vector<models::ToolDefinition> TaskRunner::toolsFor(bool readOnly) const {
-  std::vector<models::ToolDefinition> out;
-  for (const auto& s : tools_.specs()) {
-    const bool writes = s.needs.writesShadow || s.needs.writesRealFiles || s.needs.runsProcess;
-    if (readOnly && (writes || s.name == "lint_changes")) continue;
-    out.push_back({s.name, s.description, s.inputSchema});
-  }
-  return out;
+void TaskRunner::emit(const std::string& kind, json data, const std::string& worker) {
+  if (!worker.empty() && data.is_object()) data["worker"] = worker;
+  std::lock_guard lock(emitMu_);
+  emit_({kind, std::move(data)});
 }
 
-Expected<models::ChatResponse> TaskRunner::ask(const std::string& role, models::ChatRequest request,
-                                               const models::RouteOptions& route, const std::atomic<bool>* cancel) {
+void TaskRunner::setStatus(const std::string& status, const std::string& message) {
+  json d = {{"status", status}};
+  if (!message.empty()) d["message"] = message;
+  emit("status", std::move(d));
+}
+
+void TaskRunner::addDecisions(const std::vector<std::string>& decisions) {
+  std::lock_guard lock(decisionsMu_);
+  for (const auto& d : decisions)
+    if (std::find(decisions_.begin(), decisions_.end(), d) == decisions_.end()) decisions_.push_back(d);
+}
+
+std::vector<std::string> TaskRunner::decisions() const {
+  std::lock_guard lock(decisionsMu_);
+  return decisions_;
+}
+
+Expected<models::ChatResponse> TaskRunner::ask(const std::string& label, const std::string& worker,
+                                               models::ChatRequest request, const models::RouteOptions& route,
+                                               const std::atomic<bool>* cancel) {
   struct Wait {
     std::mutex mu;
     std::condition_variable cv;
@@ -94,8 +130,9 @@ Expected<models::ChatResponse> TaskRunner::ask(const std::string& role, models::
   };
   auto wait = std::make_shared<Wait>();
   models::StreamCallbacks callbacks;
-  auto emit = emit_;
-  callbacks.onText = [emit, role](std::string_view text) { emit({"token", {{"role", role}, {"text", std::string(text)}}}); };
+  callbacks.onText = [this, label, worker](std::string_view text) {
+    emit("token", {{"role", label}, {"text", std::string(text)}}, worker);
+  };
   auto handle = router_.chat(std::move(request), route, callbacks, [wait](Expected<models::ChatResponse> r) {
     std::lock_guard lock(wait->mu);
     wait->result.emplace(std::move(r));
@@ -111,7 +148,8 @@ Expected<models::ChatResponse> TaskRunner::ask(const std::string& role, models::
     wait->cv.wait_for(lock, std::chrono::milliseconds(50));
   }
   Expected<models::ChatResponse> r = std::move(*wait->result);
-  json audit = {{"actor", "agent"}, {"role", role}, {"task", options_.id}};
+  json audit = {{"actor", "agent"}, {"role", label}, {"task", options_.id}};
+  if (!worker.empty()) audit["worker"] = worker;
   if (r) {
     audit["model"] = r->model;
     audit["endpoint"] = r->endpoint;
@@ -127,162 +165,215 @@ Expected<models::ChatResponse> TaskRunner::ask(const std::string& role, models::
   return r;
 }
 
-Expected<models::ChatResponse> TaskRunner::toolLoop(const std::string& role, std::vector<models::ChatMessage>& messages,
-                                                    const std::vector<models::ToolDefinition>& tools, int maxTurns,
-                                                    const std::atomic<bool>* cancel, const models::RouteOptions& route) {
+Expected<models::ChatResponse> TaskRunner::toolLoop(Conversation& conv, const std::vector<models::ToolDefinition>& tools,
+                                                    int maxTurns, const std::atomic<bool>* cancel) {
   // Offering tools that write or run makes the request mutating: the router
   // keeps models that cadre eval restricted off it (docs/eval.md).
-  models::RouteOptions routed = route;
+  models::RouteOptions routed = conv.route;
   for (const auto& t : tools) {
     const ToolSpec* s = tools_.find(t.name);
     if (s && (s->needs.writesShadow || s->needs.writesRealFiles || s->needs.runsProcess)) routed.mutating = true;
   }
   for (int turn = 0; turn < maxTurns; ++turn) {
     if (cancel && cancel->load()) return makeError(ErrorCode::RequestCancelled, "the task was cancelled");
+    maybeCompact(conv, tools, cancel);
     models::ChatRequest req;
-    req.messages = messages;
+    req.messages = conv.messages;
     req.tools = tools;
-    auto r = ask(role, std::move(req), routed, cancel);
+    auto r = ask(conv.role, conv.worker, std::move(req), routed, cancel);
     if (!r) return r;
     models::ChatMessage assistant;
     assistant.role = models::Role::Assistant;
     assistant.content = r->text;
     assistant.toolCalls = r->toolCalls;
-    messages.push_back(assistant);
-    if (r->toolCalls.empty()) return r;
+    conv.messages.push_back(assistant);
+    if (r->toolCalls.empty()) {
+      // A watched process (test watcher, dev server) printed something new:
+      // the executor reacts to it before it may finish (processes.hpp).
+      if (conv.role == "executor" && context_.processes)
+        if (auto news = context_.processes->wakeMessage(cancel); !news.empty()) {
+          conv.messages.push_back({models::Role::User, news, {}, {}, {}});
+          continue;
+        }
+      return r;
+    }
     for (const auto& call : r->toolCalls) {
       if (cancel && cancel->load()) return makeError(ErrorCode::RequestCancelled, "the task was cancelled");
-      emit_({"toolCall", {{"role", role}, {"model", r->model}, {"id", call.id}, {"name", call.name}, {"arguments", call.arguments}}});
-      std::string result;
-      bool ok = false;
-      json args = json::parse(call.arguments.empty() ? "{}" : call.arguments, nullptr, false);
-      if (args.is_discarded()) {
-        result = "error: the arguments are not valid JSON: " + call.arguments.substr(0, 200);
-      } else {
-        ToolContext ctx = context_;
-        ctx.actor = security::Actor{r->model, role};
-        ctx.cancel = cancel;
-        auto out = tools_.call(call.name, args, ctx);
-        if (out) {
-          ok = !out->isError;
-          result = out->text;
-        } else {
-          result = "error: " + out.error().message;
-        }
-      }
-      emit_({"toolResult", {{"role", role}, {"id", call.id}, {"name", call.name}, {"ok", ok}, {"text", capped(result, 4000)}}});
+      emit("toolCall", {{"role", conv.role}, {"model", r->model}, {"id", call.id}, {"name", call.name}, {"arguments", call.arguments}},
+           conv.worker);
+      auto [result, ok] = callTool(conv, call, r->model, cancel);
+      emit("toolResult", {{"role", conv.role}, {"id", call.id}, {"name", call.name}, {"ok", ok}, {"text", fitToTokens(result, 1000, "the result")}},
+           conv.worker);
       models::ChatMessage tool;
       tool.role = models::Role::Tool;
       tool.toolCallId = call.id;
       tool.toolName = call.name;
-      tool.content = capped(result, options_.maxToolResultBytes);
-      messages.push_back(tool);
+      tool.content = fitToTokens(result, static_cast<std::int64_t>(options_.maxToolResultBytes / 4), "the result");
+      conv.messages.push_back(tool);
     }
   }
-  return makeError(ErrorCode::RequestFailed, "the " + role + " used its " + std::to_string(maxTurns) +
-                                                 " turns without finishing");
+  return makeError(ErrorCode::RequestFailed, "the " + (conv.worker.empty() ? conv.role : conv.worker + " worker") +
+                                                 " used its " + std::to_string(maxTurns) + " turns without finishing");
+}
+
+std::string TaskRunner::checkChanges(const std::string& worker, const std::atomic<bool>* cancel) {
+  ToolContext ctx = context_;
+  ctx.actor = security::Actor{"", "linter"};
+  ctx.cancel = cancel;
+  auto lint = tools_.call("lint_changes", json::object(), ctx);
+  if (!lint) return {};
+  emit("diagnostics", lint->data, worker);
+  if (lint->data.value("introduced", json::array()).empty()) return {};
+  return "Your change introduced these problems; fix them:\n" + lint->text;
+}
+
+void TaskRunner::recordDecisions(TaskResult& result, const std::atomic<bool>* cancel) {
+  result.decisions = decisions();
+  if (result.decisions.empty()) return;
+  json event = {{"decisions", result.decisions}, {"appended", false}};
+  if (options_.recordMemory) {
+    setStatus("remembering");
+    auto ok = context_.gate.appendProjectMemory(security::Actor{authorModel_, "executor"},
+                                                memoryEntry(options_.id, options_.prompt, result.decisions, today()),
+                                                "record the decisions this task took in the project memory", cancel);
+    result.memoryAppended = ok.ok();
+    event["appended"] = result.memoryAppended;
+    if (!ok) event["message"] = ok.error().message;
+  }
+  emit("memory", std::move(event));
 }
 
 Expected<TaskResult> TaskRunner::run(const TaskOptions& options, const std::atomic<bool>* cancel) {
   options_ = options;
+  if (!options.hooks.commands.empty()) hooks_.emplace(context_.gate, options.hooks, options.id);
+  claims_.setNamer([this](const std::filesystem::path& p) {
+    return context_.shadow ? context_.shadow->relativeName(p) : p.string();
+  });
   TaskResult result;
-  auto status = [&](const std::string& s, const std::string& message = {}) {
-    json d = {{"status", s}};
-    if (!message.empty()) d["message"] = message;
-    emit_({"status", d});
+  auto hook = [&](const std::string& event, json payload) {
+    if (!hooks_) return;
+    auto out = hooks_->run(event, std::move(payload), "", cancel);
+    if (!out.runs.empty()) emit("hook", {{"event", event}, {"blocked", false}, {"runs", out.runs}});
   };
-  auto finish = [&](const std::string& s) {
+  auto finish = [&](const std::string& s, const std::string& message = {}) {
     result.status = s;
-    status(s);
+    hook("taskEnd", {{"status", s}, {"diff", result.diff}});
+    setStatus(s, message);
     return result;
   };
   auto failed = [&](const Error& e) -> Expected<TaskResult> {
     if (e.code == ErrorCode::RequestCancelled) return finish("cancelled");
-    emit_({"error", {{"message", e.message}}});
-    status("failed", e.message);
+    emit("error", {{"message", e.message}});
+    finish("failed", e.message);
     return e;
   };
+  hook("taskStart", {{"prompt", options.prompt}});
 
-  std::string context = "Task: " + options.prompt + "\n";
-  if (!options.memory.empty()) context += "\nProject memory (decisions taken before):\n" + options.memory + "\n";
-  if (!options.repoMap.empty()) context += "\nRepository map (most important definitions):\n" + options.repoMap + "\n";
+  if (options.answerOnly) {
+    setStatus("answering");
+    Conversation answerer{"executor", "", {{models::Role::System, kAnswerPrompt, {}, {}, {}},
+                                           {models::Role::User, taskContext("executor"), {}, {}, {}}}};
+    answerer.route.role = "executor";
+    auto answer = toolLoop(answerer, toolsFor(true, false), options.maxPlannerTurns, cancel);
+    if (!answer) return failed(answer.error());
+    result.summary = answer->text;
+    emit("answer", {{"model", answer->model}, {"text", answer->text}});
+    return finish("answered");
+  }
 
   // 1. Plan.
-  status("planning");
-  std::vector<models::ChatMessage> planMsgs = {{models::Role::System, kPlannerPrompt, {}, {}, {}},
-                                               {models::Role::User, context, {}, {}, {}}};
-  models::RouteOptions planRoute;
-  planRoute.role = "planner";
-  auto plan = toolLoop("planner", planMsgs, toolsFor(true), options.maxPlannerTurns, cancel, planRoute);
+  setStatus("planning");
+  Conversation planner{"planner", "", {{models::Role::System, kPlannerPrompt, {}, {}, {}},
+                                       {models::Role::User, taskContext("planner"), {}, {}, {}}}};
+  planner.route.role = "planner";
+  auto plan = toolLoop(planner, toolsFor(true, false), options.maxPlannerTurns, cancel);
   if (!plan) return failed(plan.error());
   result.plan = extractJsonObject(plan->text);
-  if (!result.plan.is_object() || !result.plan.contains("steps"))
+  if (!result.plan.is_object() || !result.plan.contains("steps") || !result.plan["steps"].is_array())
     result.plan = {{"steps", json::array({{{"title", plan->text}, {"files", json::array()}}})}, {"criteria", json::array()}};
-  emit_({"plan", result.plan});
+  if (result.plan.contains("decisions")) addDecisions(decisionsFrom(result.plan["decisions"]));
+  emit("plan", result.plan);
+  if (options.planOnly) return finish("planned");
 
-  // 2–4. Execute, check, review.
-  std::vector<models::ChatMessage> exec = {
-      {models::Role::System, kExecutorPrompt, {}, {}, {}},
-      {models::Role::User, context + "\nPlan:\n" + result.plan.dump(2), {}, {}, {}}};
-  models::RouteOptions execRoute;
-  execRoute.role = "executor";
-  int lintRounds = 0, reviewRounds = 0;
-  while (true) {
-    status("executing");
-    auto done = toolLoop("executor", exec, toolsFor(false), options.maxExecutorTurns, cancel, execRoute);
-    if (!done) return failed(done.error());
+  // 2. Execute: the coordinator's workers, or the executor step by step.
+  Conversation exec{"executor", "", {{models::Role::System, kExecutorPrompt, {}, {}, {}},
+                                     {models::Role::User, taskContext("executor") + "\nPlan:\n" + result.plan.dump(2) +
+                                                              relevantFiles(result.plan, windowFor("executor") / 4),
+                                      {}, {}, {}}}};
+  exec.route.role = "executor";
+  auto execute = [&]() -> Expected<void> {
+    auto done = toolLoop(exec, toolsFor(false, false), options.maxExecutorTurns, cancel);
+    if (!done) return done.error();
     result.summary = done->text;
     authorModel_ = done->model;
     authorServed_ = done->servedModel;
-    if (!context_.shadow || context_.shadow->empty()) {
-      result.diff.clear();
-      return finish("no-change");
+    return {};
+  };
+  // Problems the change introduced go back to the executor, bounded.
+  auto fixRounds = [&]() -> Expected<void> {
+    for (int round = 0; round < options.maxLintRounds; ++round) {
+      if (!context_.shadow || context_.shadow->empty()) return {};
+      setStatus("checking");
+      std::string problems = checkChanges("", cancel);
+      if (problems.empty()) return {};
+      setStatus("executing");
+      exec.messages.push_back({models::Role::User, problems, {}, {}, {}});
+      if (auto ok = execute(); !ok) return ok.error();
     }
-    // Only the problems this change introduced go back to the executor.
-    if (lintRounds < options.maxLintRounds) {
-      status("checking");
-      ToolContext ctx = context_;
-      ctx.actor = security::Actor{"", "linter"};
-      ctx.cancel = cancel;
-      auto lint = tools_.call("lint_changes", json::object(), ctx);
-      if (lint) {
-        emit_({"diagnostics", lint->data});
-        if (!lint->data.value("introduced", json::array()).empty()) {
-          ++lintRounds;
-          exec.push_back({models::Role::User,
-                          "Your change introduced these problems; fix them:\n" + lint->text, {}, {}, {}});
-          continue;
-        }
-      }
+    return {};
+  };
+  if (auto workers = runWorkers(result.plan, cancel)) {
+    if (!*workers) return failed(workers->error());
+    result.summary = **workers;
+    exec.messages.push_back({models::Role::User,
+                             "The workers have done the plan's steps in the shadow workspace:\n" + **workers +
+                                 "\nFix what the checks or the reviewer report next; when asked, answer with a summary.",
+                             {}, {}, {}});
+    if (auto ok = fixRounds(); !ok) return failed(ok.error());
+  } else {
+    const json& steps = result.plan["steps"];
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, steps.size()); ++i) {  // an empty plan still gets one turn
+      setStatus("executing", steps.size() > 1 ? "step " + std::to_string(i + 1) + " of " + std::to_string(steps.size()) : "");
+      if (steps.size() > 1) exec.messages.push_back({models::Role::User, stepText(steps[i], i, steps.size()), {}, {}, {}});
+      if (auto ok = execute(); !ok) return failed(ok.error());
+      if (auto ok = fixRounds(); !ok) return failed(ok.error());
     }
+  }
+  if (!context_.shadow || context_.shadow->empty()) return finish("no-change");
+
+  // 3. Review, findings back to the executor (bounded).
+  for (int reviewRound = 0;; ++reviewRound) {
     result.diff = context_.shadow->diff();
-    emit_({"diff", {{"diff", result.diff}}});
-    status("reviewing");
-    std::vector<models::ChatMessage> review = {
-        {models::Role::System, kReviewerPrompt, {}, {}, {}},
-        {models::Role::User,
-         "Task: " + options.prompt + "\n\nPlan:\n" + result.plan.dump(2) + "\n\nThe author's summary:\n" + result.summary +
-             "\n\nDiff:\n" + result.diff,
-         {}, {}, {}}};
-    models::RouteOptions reviewRoute;
-    reviewRoute.role = "reviewer";
-    reviewRoute.author = authorModel_;
-    reviewRoute.authorServedModel = authorServed_;
-    auto verdict = toolLoop("reviewer", review, toolsFor(true), 6, cancel, reviewRoute);
+    emit("diff", {{"diff", result.diff}});
+    setStatus("reviewing");
+    Conversation review{"reviewer", "", {{models::Role::System, kReviewerPrompt, {}, {}, {}},
+                                         {models::Role::User,
+                                          "Task: " + options.prompt + "\n\nPlan:\n" + result.plan.dump(2) +
+                                              "\n\nThe author's summary:\n" + result.summary + "\n\nDiff:\n" +
+                                              fitToTokens(result.diff, windowFor("reviewer") / 2, "the diff"),
+                                          {}, {}, {}}}};
+    review.route.role = "reviewer";
+    review.route.author = authorModel_;
+    review.route.authorServedModel = authorServed_;
+    auto verdict = toolLoop(review, toolsFor(true, false), 6, cancel);
     if (!verdict) return failed(verdict.error());
     json v = extractJsonObject(verdict->text);
     const bool approved = v.is_object() && v.value("approved", false);
     json findings = v.is_object() && v.contains("findings") && v["findings"].is_array() ? v["findings"] : json::array();
-    emit_({"review", {{"model", verdict->model}, {"approved", approved}, {"findings", findings}}});
+    if (v.is_object() && v.contains("decisions")) addDecisions(decisionsFrom(v["decisions"]));
+    emit("review", {{"model", verdict->model}, {"approved", approved}, {"findings", findings}});
     result.reviewApproved = approved;
-    if (approved || reviewRounds >= options.maxReviewRounds) break;
-    ++reviewRounds;
+    if (approved || reviewRound >= options.maxReviewRounds) break;
     std::string text = "The reviewer asks for changes:\n";
     for (const auto& f : findings) text += "- " + (f.is_string() ? f.get<std::string>() : f.dump()) + "\n";
     if (findings.empty()) text += verdict->text + "\n";
-    exec.push_back({models::Role::User, text, {}, {}, {}});
+    exec.messages.push_back({models::Role::User, text, {}, {}, {}});
+    setStatus("executing");
+    if (auto ok = execute(); !ok) return failed(ok.error());
+    if (auto ok = fixRounds(); !ok) return failed(ok.error());
   }
   result.diff = context_.shadow->diff();
+  recordDecisions(result, cancel);
   return finish("ready");
 }
 

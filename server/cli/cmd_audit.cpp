@@ -65,7 +65,7 @@ Options:
   --until T     entries up to T; a prefix includes all it covers (a whole day)
   --kind K      only this kind (repeatable, or comma-separated): model_request,
                 tool_call, approval, command, edit_applied, checkpoint_restore,
-                policy_denied, session
+                policy_denied, session, git_commit, hook, memory_appended
   --file PATH   entries that name PATH (or a file under it) in files, path or
                 paths; relative to DIR, or absolute inside DIR
   --limit N     only the last N matching entries

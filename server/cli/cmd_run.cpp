@@ -49,8 +49,10 @@ diff was not applied; 2 usage or setup error.
 class RefuseApprover : public security::Approver {
  public:
   Expected<security::ApprovalAnswer> ask(const security::ApprovalRequest& r, const std::atomic<bool>*) override {
-    std::fprintf(stderr, "  refused (--yes approves nothing new): %s\n",
-                 r.command.empty() ? "an edit or read outside the workspace" : r.command.c_str());
+    std::string what = r.command;
+    if (what.empty() && r.kind == security::ApprovalKind::Edit && !r.paths.empty()) what = "an edit of " + r.paths.front();
+    if (what.empty()) what = "an edit or read outside the workspace";
+    std::fprintf(stderr, "  refused (--yes approves nothing new): %s\n", what.c_str());
     return security::ApprovalAnswer{security::ApprovalChoice::Deny, "not in the allow-list; cadre run --yes asks nothing"};
   }
 };
@@ -112,6 +114,7 @@ int runRun(Args& args) {
   options.id = "run-" + std::to_string(::getpid());
   options.prompt = prompt;
   readWholeFile(root / ".cadre" / "MEMORY.md", options.memory);
+  options.hooks = config.config.hooks;
   if (auto index = loadIndex(root.string())) {
     analysis::RepoMapOptions mo;
     mo.tokenBudget = 2048;
@@ -133,9 +136,10 @@ int runRun(Args& args) {
                    d.contains("message") ? (": " + d["message"].get<std::string>()).c_str() : "", reset());
       lastRole.clear();
     } else if (e.kind == "token" && !quiet) {
-      if (d.value("role", "") != lastRole) {
-        lastRole = d.value("role", "");
-        std::fprintf(stderr, "%s[%s] ", dim(), lastRole.c_str());
+      const std::string who = d.value("worker", d.value("role", ""));
+      if (who != lastRole) {
+        std::fprintf(stderr, "%s%s[%s] ", lastRole.empty() ? "" : "\n", dim(), who.c_str());
+        lastRole = who;
       }
       std::fprintf(stderr, "%s%s%s", dim(), d.value("text", "").c_str(), reset());
     } else if (e.kind == "toolCall") {
@@ -161,6 +165,24 @@ int runRun(Args& args) {
                    d.value("approved", false) ? "approved" : "changes requested", reset());
       for (const auto& f : d.value("findings", nlohmann::json::array()))
         std::fprintf(stderr, "  - %s\n", f.is_string() ? f.get<std::string>().c_str() : f.dump().c_str());
+    } else if (e.kind == "workers") {
+      std::fprintf(stderr, "\n%sworkers%s\n", bold(), reset());
+      for (const auto& w : d.value("workers", nlohmann::json::array()))
+        std::fprintf(stderr, "  • %s: %s\n", w.value("name", "").c_str(), w.value("files", nlohmann::json::array()).dump().c_str());
+      lastRole.clear();
+    } else if (e.kind == "compaction") {
+      std::fprintf(stderr, "\n  (%s conversation compacted: ~%lld → ~%lld tokens of %lld, summary by %s)\n",
+                   d.value("worker", d.value("role", "")).c_str(), d.value("beforeTokens", 0LL), d.value("afterTokens", 0LL),
+                   d.value("window", 0LL), d.value("summary", "").c_str());
+      lastRole.clear();
+    } else if (e.kind == "hook" && d.value("blocked", false)) {
+      std::fprintf(stderr, "    ✗ blocked by a preTool hook: %s\n", d.value("reason", "").c_str());
+    } else if (e.kind == "memory") {
+      std::fprintf(stderr, "\n%sdecisions%s%s\n", bold(), reset(),
+                   d.value("appended", false) ? " (added to .cadre/MEMORY.md)" : " (not recorded)");
+      for (const auto& m : d.value("decisions", nlohmann::json::array()))
+        std::fprintf(stderr, "  - %s\n", m.is_string() ? m.get<std::string>().c_str() : m.dump().c_str());
+      if (d.contains("message")) std::fprintf(stderr, "  %s\n", d.value("message", "").c_str());
     } else if (e.kind == "error") {
       std::fprintf(stderr, "cadre run: %s\n", d.value("message", "").c_str());
     }

@@ -192,6 +192,7 @@ class SectionReader {
 
 void readModels(SectionReader& root, Config& c);
 void readMcpServers(SectionReader& root, Config& c);
+void readHooks(SectionReader& root, Config& c);
 
 void readConfig(SectionReader& root, Config& c) {
   root.section("log", [&](SectionReader& r) {
@@ -233,6 +234,7 @@ void readConfig(SectionReader& root, Config& c) {
   });
   readModels(root, c);
   readMcpServers(root, c);
+  readHooks(root, c);
 }
 
 bool isEnvName(const std::string& name) {
@@ -379,6 +381,54 @@ void readMcpServers(SectionReader& root, Config& c) {
       }
       c.mcpServers.push_back(std::move(s));
     });
+  });
+}
+
+// `hooks`: per event a list of commands (a string, or {command, tools}).
+// Layers add to the list; a project's hooks are marked so the Gate asks
+// before they run, and a project may only lower the timeout.
+void readHooks(SectionReader& root, Config& c) {
+  root.section("hooks", [&](SectionReader& r) {
+    std::int64_t timeout = c.hooks.timeoutSeconds;
+    r.integer("timeoutSeconds", timeout, 1, 3600);
+    int seconds = c.hooks.timeoutSeconds;
+    r.tightenOnly("timeoutSeconds", seconds, static_cast<int>(timeout), [](int a, int b) { return b <= a; });
+    c.hooks.timeoutSeconds = seconds;
+    for (const auto& event : agent::hookEvents()) {
+      json list;
+      r.jsonArray(event.c_str(), list);
+      if (!list.is_array()) continue;
+      std::vector<agent::HookCommand> add;
+      std::string problem;
+      for (const auto& item : list) {
+        agent::HookCommand h;
+        h.event = event;
+        h.source = r.source();
+        h.fromProject = r.scope() != ConfigScope::User;
+        if (item.is_string()) {
+          h.command = item.get<std::string>();
+        } else if (item.is_object() && item.contains("command") && item["command"].is_string()) {
+          h.command = item["command"].get<std::string>();
+          for (const auto& [k, v] : item.items()) {
+            if (k == "command") continue;
+            if (k != "tools") problem = "unknown key '" + k + "' in a hook (expected command, tools)";
+            else if (!v.is_array() || std::any_of(v.begin(), v.end(), [](const json& t) { return !t.is_string(); }))
+              problem = "a hook's tools must be an array of tool names";
+            else h.tools = v.get<std::vector<std::string>>();
+          }
+        } else {
+          problem = "each hook is a command line or {\"command\": \"...\", \"tools\": [...]}";
+        }
+        if (problem.empty() && h.command.find_first_not_of(" \t\r\n") == std::string::npos) problem = "a hook's command is empty";
+        if (!problem.empty()) break;
+        add.push_back(std::move(h));
+      }
+      if (!problem.empty()) {
+        r.reject(event.c_str(), problem);
+        continue;
+      }
+      for (auto& h : add) c.hooks.commands.push_back(std::move(h));
+    }
   });
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "server/agent/hook_settings.hpp"
 #include "server/models/model_config.hpp"
 #include "server/mcp/server_config.hpp"
 
@@ -76,6 +77,10 @@ struct Config {
   // MCP servers (docs/mcp.md): from the user file, and from project files
   // under the trust rules there (each start approved, sandbox not loosened).
   std::vector<mcp::ServerConfig> mcpServers;
+  // Lifecycle hooks (docs/configuration.md): the user's run pre-approved; a
+  // project may add hooks (each asked before it runs) and lower the timeout,
+  // never remove or loosen the user's.
+  agent::HookSettings hooks;
 };
 
 // The router's configuration from the loaded settings: the user's models and

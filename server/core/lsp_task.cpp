@@ -36,6 +36,7 @@ void LspSession::onTaskStart(const lsp::TaskStartParams& p, protocol::Callback<j
   options.prompt = p.prompt;
   auto roots = rootPaths();
   if (!roots.empty()) readWholeFile(roots.front() / ".cadre" / "MEMORY.md", options.memory);
+  options.hooks = config_.config.hooks;
   if (project_.ready() && !project_.indexes().empty()) {
     analysis::RepoMapOptions mo;
     mo.tokenBudget = p.mapTokens;

@@ -45,12 +45,14 @@ inline constexpr std::string_view kCheckpointRestore = "checkpoint_restore";
 inline constexpr std::string_view kPolicyDenied = "policy_denied";
 inline constexpr std::string_view kSession = "session";
 inline constexpr std::string_view kGitCommit = "git_commit";  // a commit cadre made in the user's repository
+inline constexpr std::string_view kHook = "hook";                        // a lifecycle hook ran (docs/agent.md)
+inline constexpr std::string_view kMemoryAppended = "memory_appended";  // approved decisions added to .cadre/MEMORY.md
 }  // namespace audit_kind
 
-inline constexpr std::array<std::string_view, 9> kAuditKinds = {
+inline constexpr std::array<std::string_view, 11> kAuditKinds = {
     audit_kind::kModelRequest, audit_kind::kToolCall,          audit_kind::kApproval,     audit_kind::kCommand,
     audit_kind::kEditApplied,  audit_kind::kCheckpointRestore, audit_kind::kPolicyDenied, audit_kind::kSession,
-    audit_kind::kGitCommit};
+    audit_kind::kGitCommit,    audit_kind::kHook,              audit_kind::kMemoryAppended};
 
 bool isAuditKind(std::string_view kind);
 

@@ -393,6 +393,7 @@ Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandReques
   for (const auto& r : readOnly) spec.readOnlyPaths.push_back(r.string());
   for (const auto& m : policy_->maskedPaths()) spec.maskedPaths.push_back(m.string());
   spec.network = request.network;
+  spec.stdinData = request.stdinData;
   spec.limits = config_.limits;
   if (request.timeoutMs > 0) spec.limits.wallTimeoutMs = std::min(request.timeoutMs, config_.limits.wallTimeoutMs);
   spec.unsandboxed = !sandboxed;

@@ -75,6 +75,9 @@ struct CommandRequest {
   // (linters cadre detected itself); no tool exposes it to a model. Still
   // parsed, deny-checked, sandboxed and audited.
   bool preApproved = false;
+  // Written to the command's stdin, then EOF (lifecycle hooks read the tool
+  // call as JSON there); empty: stdin is /dev/null.
+  std::string stdinData;
 };
 
 // Something cadre cannot look inside — a call of an MCP server's tool, the
@@ -137,6 +140,18 @@ class Gate {
   Expected<void> authorizeRealEdit(const Actor& actor, const std::vector<std::string>& paths, std::string_view diff,
                                    std::string_view why, const std::atomic<bool>* cancel = nullptr);
 
+  // Appends `text` to <first root>/.cadre/MEMORY.md (created if absent): the
+  // one file under .cadre/ cadre writes on a model's proposal. The addition is
+  // shown to the user as a diff and written only once approved (auto-edit
+  // mode: without asking; read-only mode: refused), then audited as
+  // memory_appended. Defined in gate_memory.cpp.
+  Expected<void> appendProjectMemory(const Actor& actor, std::string_view text, std::string_view why,
+                                     const std::atomic<bool>* cancel = nullptr);
+
+  // Parse → deny-list on its arguments → approval (rules, mode) → sandbox →
+  // audit. The result's output is the command's, capped by the limits.
+  Expected<SandboxResult> runCommand(const Actor& actor, const CommandRequest& request,
+                                     const std::atomic<bool>* cancel = nullptr);
   // Parse → deny-list on its arguments → approval (rules, mode) → sandbox →
   // audit. The result's output is the command's, capped by the limits.
   Expected<SandboxResult> runCommand(const Actor& actor, const CommandRequest& request,

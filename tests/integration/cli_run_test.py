@@ -2,7 +2,9 @@
 """`cadre run --yes "TASK" DIR` headless against scripted models (OpenAI
 streaming format): the plan, the tool calls and the review are printed, a
 command that nobody allow-listed is refused (and the executor carries on),
-the diff goes to stdout and is applied, and the audit chain holds. Usage:
+the decision it proposes for project memory is not recorded (nothing
+allow-lists it), the diff goes to stdout and is applied, and the audit chain
+holds. Usage:
 
     cli_run_test.py --cadre build/cadre
 """
@@ -29,6 +31,7 @@ SCENARIO = {"models": {
     "exec-model": [
         {"tool_calls": [{"name": "run_command", "arguments": {"command": "python3 -c 'import config'", "why": "check it imports"}}]},
         {"tool_calls": [{"name": "edit_file", "arguments": {"edits": "config.py\n<<<<<<< SEARCH\nLIMIT = 10\n=======\nLIMIT = 20\n>>>>>>> REPLACE\n"}}]},
+        {"tool_calls": [{"name": "propose_memory", "arguments": {"decision": "LIMIT stays a module constant"}}]},
         {"text": "LIMIT is now 20."},
     ],
     "review-model": [{"text": '{"approved": true, "findings": []}'}],
@@ -76,6 +79,10 @@ def main():
         check("refused (--yes approves nothing new): python3 -c 'import config'" in r.stderr,
               "a command nobody allow-listed is refused under --yes")
         check("-LIMIT = 10\n+LIMIT = 20\n" in r.stdout, "the diff goes to stdout")
+        check("refused (--yes approves nothing new): an edit of " + os.path.join(project, ".cadre", "MEMORY.md") in r.stderr
+              and "- LIMIT stays a module constant" in r.stderr and "(not recorded)" in r.stderr
+              and not os.path.exists(os.path.join(project, ".cadre", "MEMORY.md")),
+              "the proposed decision is shown, and --yes does not record it without an allow-list")
         check(open(os.path.join(project, "config.py")).read() == "LIMIT = 20\n", "the change is applied")
         v = subprocess.run([cadre, "audit", "verify", project], env=env, capture_output=True, text=True)
         check(v.returncode == 0, "the audit chain holds: " + v.stdout.strip())

@@ -17,6 +17,12 @@ up, it answers each request by the number of assistant turns already in the
 conversation (the last answer repeats). Concurrent tasks can then share one
 model (the load benchmark runs ten at once).
 
+Concurrent conversations with one model (the coordinator's workers) pick
+their answers by content: an answer with "match": "text" goes only to a
+request whose JSON contains that text (the first such answer in the queue;
+answers without "match" fit any request). "delay": seconds waits before
+answering.
+
 An answer may instead be a fault, for fault-injection tests:
 
     {"fault": "status", "status": 429, "retry_after": "1"}  an HTTP error (JSON error body)
@@ -69,7 +75,14 @@ class Handler(BaseHTTPRequestHandler):
                 turns = sum(1 for m in req.get("messages", []) if m.get("role") == "assistant")
                 answer = queue["by_turn"][min(turns, len(queue["by_turn"]) - 1)]
             else:
-                answer = queue.pop(0) if queue else None
+                answer = None
+                dumped = json.dumps(req)
+                for i, candidate in enumerate(queue or []):
+                    if candidate.get("match") is None or candidate["match"] in dumped:
+                        answer = queue.pop(i)
+                        break
+        if answer is not None and answer.get("delay"):
+            time.sleep(answer["delay"])
         if answer is not None and answer.get("fault") and self.fault(answer, model):
             return
         if answer is None:
