@@ -21,7 +21,7 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
  public:
   // `out` is empty when one stream both reads and writes (a socket).
   StreamConnection(asio::strand<asio::any_io_executor> strand, Stream in, std::optional<Stream> out, ConnectionOptions options)
-      : strand_(std::move(strand)), in_(std::move(in)), out_(std::move(out)), options_(std::move(options)), reader_(options_.limits) {}
+      : strand_(std::move(strand)), in_(std::move(in)), out_(std::move(out)), options_(std::move(options)), reader_(options_.limits), lines_(options_.lineLimits) {}
 
   void start(std::shared_ptr<MessageHandler> handler) override {
     std::error_code ec;
@@ -46,6 +46,7 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
 
  private:
   Stream& writer() { return out_ ? *out_ : in_; }
+  bool byLines() const { return options_.framing == Framing::Lines; }
 
   void send(std::string body) {
     if (closed_.load()) {
@@ -53,8 +54,9 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
       return;
     }
     // On the strand already (a handler replying at once): queue directly, no hop.
-    if (strand_.running_in_this_thread()) return enqueue(frame(body));
-    asio::post(strand_, [self = this->shared_from_this(), framed = frame(body)]() mutable { self->enqueue(std::move(framed)); });
+    std::string framed = byLines() ? frameLine(body) : frame(body);
+    if (strand_.running_in_this_thread()) return enqueue(std::move(framed));
+    asio::post(strand_, [self = this->shared_from_this(), framed = std::move(framed)]() mutable { self->enqueue(std::move(framed)); });
   }
 
   void enqueue(std::string framed) {
@@ -101,7 +103,7 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
     if (closed_.load()) return;
     if (ec) {
       if (ec == asio::error::eof) {
-        if (reader_.midMessage()) spdlog::warn("{}: peer closed the connection in the middle of a message", options_.name);
+        if (byLines() ? lines_.midMessage() : reader_.midMessage()) spdlog::warn("{}: peer closed the connection in the middle of a message", options_.name);
         else spdlog::info("{}: peer closed the connection", options_.name);
         // The peer may only have closed its sending side: answers already
         // queued still go out before the connection closes.
@@ -110,9 +112,10 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
       if (ec != asio::error::operation_aborted) spdlog::warn("{}: read failed: {}", options_.name, ec.message());
       return shutdownNow();
     }
-    reader_.feed(std::string_view(buffer_.data(), n));
-    while (reader_.hasEvent() && !closing_) {
-      if (!deliver(reader_.next())) {
+    const std::string_view bytes(buffer_.data(), n);
+    byLines() ? lines_.feed(bytes) : reader_.feed(bytes);
+    while ((byLines() ? lines_.hasEvent() : reader_.hasEvent()) && !closing_) {
+      if (!deliver(byLines() ? lines_.next() : reader_.next())) {
         // After what handlers already sent from other threads has been queued.
         return asio::post(strand_, [self = this->shared_from_this()] { self->beginClose(); });
       }
@@ -175,6 +178,7 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
   std::optional<Stream> out_;
   ConnectionOptions options_;
   FrameReader reader_;
+  LineReader lines_;
   std::shared_ptr<MessageHandler> handler_;
   std::array<char, 64 * 1024> buffer_;
   std::deque<std::string> queue_;

@@ -11,12 +11,19 @@
 #include <string>
 
 #include "protocol/framing.hpp"
+#include "protocol/line_framing.hpp"
 #include "protocol/transport.hpp"
 
 namespace cadre::protocol {
 
+// How messages are delimited on the stream: LSP's Content-Length headers, or
+// one message per line (the Agent Client Protocol's stdio transport).
+enum class Framing { ContentLength, Lines };
+
 struct ConnectionOptions {
+  Framing framing = Framing::ContentLength;
   FrameLimits limits;
+  LineLimits lineLimits;  // Framing::Lines
   std::string name = "connection";  // for logs: "stdio", "tcp 127.0.0.1:5012"
   // Called once, on the strand, after the connection closed.
   std::function<void()> onClosed;

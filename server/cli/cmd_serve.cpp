@@ -51,17 +51,11 @@ int runServe(Args& args) {
       logFile = *v;
     } else if (a == "--log-level") {
       auto v = args.value();
-      if (!v || (*v != "trace" && *v != "debug" && *v != "info" && *v != "warn" && *v != "error" && *v != "off")) {
-        return usageError("--log-level needs one of trace, debug, info, warn, error, off", kServeUsage);
-      }
+      if (!isLogLevel(v)) return usageError(kLogLevelProblem, kServeUsage);
       logLevel = *v;
     } else if (a == "--max-message-bytes") {
-      auto v = args.value();
-      // The same range as server.maxMessageBytes: 1 KiB to 4 GiB.
-      const bool digits = v && !v->empty() && v->size() <= 10 && v->find_first_not_of("0123456789") == std::string::npos;
-      const unsigned long long n = digits ? std::stoull(*v) : 0;
-      if (n < 1024 || n > (1ull << 32)) return usageError("--max-message-bytes needs a number from 1024 to 4294967296", kServeUsage);
-      maxMessage = n;
+      maxMessage = messageBytes(args.value());
+      if (!maxMessage) return usageError(kMessageBytesProblem, kServeUsage);
     } else {
       return usageError("unknown option for serve: " + a, kServeUsage);
     }

@@ -36,7 +36,7 @@ Commands:
   checkpoints list|diff|restore       the project's checkpoints (also create, prune, gc)
   audit verify|show                   the audit trail
   mcp serve|list|call                 cadre's tools over MCP; the configured MCP servers
-  acp                                 cadre as an Agent Client Protocol agent (not yet available)
+  acp                                 cadre as an Agent Client Protocol agent on stdio (Zed, avante.nvim, ...)
 
 Options:
   --version       print the version
@@ -45,11 +45,6 @@ Options:
 Configuration: $XDG_CONFIG_HOME/cadre/config.json and <project>/.cadre/config.json
 (see docs/configuration.md).
 )";
-
-int notYet(const std::string& command, int issue) {
-  std::fprintf(stderr, "cadre %s: not available in this build yet (tracked as issue %d)\n", command.c_str(), issue);
-  return 2;
-}
 
 }  // namespace
 
@@ -84,7 +79,7 @@ int main(int argc, char** argv) {
   if (command == "models") return cli::runModels(args);
   if (command == "audit") return cli::runAudit(args);
   if (command == "run") return cli::runRun(args);
-  if (command == "acp") return notYet(command, 8);
+  if (command == "acp") return cli::runAcp(args);
   if (command == "mcp") return cli::runMcp(args);
   if (command == "eval") return cli::runEval(args);
   return usageError("unknown command: " + command, kUsage);

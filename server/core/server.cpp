@@ -35,8 +35,8 @@ void drainSessions(asio::io_context& io, const std::vector<std::weak_ptr<LspSess
   if (alive()) spdlog::warn("a session's worker threads did not stop within 10 s of its connection closing");
 }
 
-// stdout belongs to the protocol: move the protocol to a private descriptor and
-// point fd 1 at stderr, so a stray printf in any library cannot corrupt a frame.
+}  // namespace
+
 int claimStdout() {
   int protocolOut = ::dup(STDOUT_FILENO);
   if (protocolOut < 0) return -1;
@@ -44,8 +44,6 @@ int claimStdout() {
   ::dup2(STDERR_FILENO, STDOUT_FILENO);
   return protocolOut;
 }
-
-}  // namespace
 
 int serveStdio(ServeOptions options) {
   asio::io_context io;

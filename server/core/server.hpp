@@ -19,6 +19,12 @@ struct ServeOptions {
 
 int serveStdio(ServeOptions options);
 
+// stdout belongs to the protocol: moves it to a private descriptor (returned,
+// close-on-exec) and points fd 1 at stderr, so a stray printf in any library
+// cannot corrupt a message. -1 when stdout cannot be duplicated. `cadre acp`
+// claims stdout the same way.
+int claimStdout();
+
 // `address` is HOST:PORT (port 0 picks a free one; the chosen address is
 // logged as "listening on HOST:PORT"). A host other than loopback is refused
 // unless a token is set.
