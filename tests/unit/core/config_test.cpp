@@ -131,3 +131,30 @@ TEST_CASE("security settings: a project may tighten, never loosen") {
   for (const auto& d : c.diagnostics) errors += d.severity == ConfigDiagnostic::Severity::Error;
   CHECK(errors == 4);
 }
+
+TEST_CASE("hooks: layers add; a project's are asked, may only shorten the timeout, and bad entries are errors") {
+  LoadedConfig c;
+  applyConfigJson(nlohmann::json::parse(R"({"hooks": {"preTool": ["~/guard.sh", {"command": "fmt-check", "tools": ["edit_file"]}],
+                                                       "timeoutSeconds": 20}})"),
+                  "user.json", ConfigScope::User, c);
+  CHECK_FALSE(c.hasErrors());
+  REQUIRE(c.config.hooks.commands.size() == 2);
+  CHECK(c.config.hooks.commands[1].tools == std::vector<std::string>{"edit_file"});
+  CHECK_FALSE(c.config.hooks.commands[0].fromProject);
+  applyConfigJson(nlohmann::json::parse(R"({"hooks": {"taskEnd": ["make notify"], "timeoutSeconds": 5}})"), "project.json",
+                  ConfigScope::Project, c);
+  CHECK_FALSE(c.hasErrors());
+  REQUIRE(c.config.hooks.commands.size() == 3);  // added, the user's kept
+  CHECK(c.config.hooks.commands[2].fromProject);
+  CHECK(c.config.hooks.commands[2].event == "taskEnd");
+  CHECK(c.config.hooks.timeoutSeconds == 5);
+  applyConfigJson(nlohmann::json::parse(R"({"hooks": {"timeoutSeconds": 600, "postTool": [{"command": "x", "when": "always"}], "preTool": [3]}})"),
+                  "evil.json", ConfigScope::Project, c);
+  CHECK(c.config.hooks.timeoutSeconds == 5);
+  CHECK(c.config.hooks.commands.size() == 3);
+  CHECK(formatted(c) == std::vector<std::string>{
+                           "evil.json: hooks.timeoutSeconds: a project or the editor may make this stricter, not looser; set it in the user config (" +
+                               userConfigPath().string() + ")",
+                           "evil.json: hooks.preTool: each hook is a command line or {\"command\": \"...\", \"tools\": [...]}",
+                           "evil.json: hooks.postTool: unknown key 'when' in a hook (expected command, tools)"});
+}
