@@ -205,7 +205,7 @@ def coordinator(cadre, tmp):
 def compaction(cadre, tmp):
     plan = {"steps": [{"title": "find where RETRIES is used", "files": []}], "criteria": ["PLAN-CRITERION-42"]}
     models = {
-        "plan-model": [{"text": json.dumps(plan)}],
+        "plan-model": [{"text": json.dumps(plan)}, {"text": json.dumps(plan)}],
         "exec-model": [
             {"tool_calls": [{"name": "read_file", "arguments": {"path": "old.py"}}]},
             {"tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}}]},
@@ -213,6 +213,12 @@ def compaction(cadre, tmp):
             # the summary cadre asks for before the next turn
             {"text": "SUMMARY-7: old.py defines RETRIES; a.py and b.py read it."},
             {"text": "Nothing needs to change."},
+            # a second task whose summary request fails: the digest stands in
+            {"tool_calls": [{"name": "read_file", "arguments": {"path": "old.py"}}]},
+            {"tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}}]},
+            {"tool_calls": [{"name": "read_file", "arguments": {"path": "b.py"}}]},
+            {"fault": "status", "status": 400, "type": "invalid_request_error", "message": "scripted: no summary"},
+            {"text": "Still nothing to change."},
         ],
         "review-model": [],
     }
@@ -241,6 +247,18 @@ def compaction(cadre, tmp):
         check('"path\\": \\"b.py\\"' in after or "b.py" in after, "compaction: the latest turns are kept")
         audit = s.audit("model_request")
         check(any(a.get("role") == "compaction" for a in audit), "compaction: the summary request is audited")
+
+        events, _ = s.run_task("long2", "Where is RETRIES used, again?")
+        comp = of(events, "compaction")
+        ex = s.requests("exec-model")
+        check(status_of(events)["status"] == "no-change" and len(comp) == 1 and comp[0]["summary"] == "digest",
+              "compaction: when the summary request fails, a digest stands in and the task goes on: %s" % json.dumps(comp))
+        after = ex[-1]["messages"]
+        summary = [m["content"] for m in after if m["role"] == "user" and m["content"].startswith("Summary of the earlier")]
+        check(len(ex) == 10 and summary and '- called read_file {"path": "old.py"}' in summary[0] and
+              not any(m["role"] == "tool" and m["content"].startswith("OLD-MARKER-9") for m in after) and
+              "PLAN-CRITERION-42" in text_of(ex[-1]),
+              "compaction: the digest names the calls it replaced (old.py's output gone); the plan stays")
     finally:
         s.close()
 
