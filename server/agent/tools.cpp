@@ -2,6 +2,9 @@
 // processes come from the Gate; the tools only shape arguments and output.
 #include "server/agent/tools.hpp"
 
+#include "server/agent/processes.hpp"
+#include "server/agent/shadow_exec.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -171,13 +174,20 @@ Expected<ToolOutput> searchFilesTool(const nlohmann::json& args, ToolContext& ct
   return out;
 }
 
-Expected<ToolOutput> runCommandTool(const nlohmann::json& args, ToolContext& ctx) {
-  security::CommandRequest req;
-  req.line = str(args, "command");
-  req.cwd = str(args, "cwd");
-  req.why = str(args, "why");
-  req.network = args.value("network", false);
-  if (auto t = args.find("timeoutSeconds"); t != args.end() && t->is_number()) req.timeoutMs = t->get<int>() * 1000;
+}  // namespace
+
+Expected<std::string> cwdInTree(const workspace::ShadowWorkspace& shadow, const fs::path& tree, const security::PathPolicy& policy,
+                                const std::string& cwd) {
+  auto resolved = security::resolvePath(cwd.empty() ? "." : cwd, policy.roots().front());
+  if (!resolved) return makeError(ErrorCode::InvalidParams, "invalid working directory '" + cwd + "'");
+  for (std::size_t i = 0; i < shadow.roots().size(); ++i) {
+    auto rel = resolved->lexically_relative(shadow.roots()[i]);
+    if (!rel.empty() && rel.native().rfind("..", 0) != 0) return (shadow.materializedRoot(tree, i) / rel).lexically_normal().string();
+  }
+  return cwd;
+}
+
+Expected<security::SandboxResult> runInShadow(ToolContext& ctx, security::CommandRequest req) {
   req.writablePaths = ctx.writablePaths;
   // With pending edits, the command runs in the task's materialized shadow
   // (read-only: its unchanged files are hard links to the user's).
@@ -188,19 +198,24 @@ Expected<ToolOutput> runCommandTool(const nlohmann::json& args, ToolContext& ctx
       return policy.deniedBy(policy.roots().front() / fs::path(rel)).has_value();
     });
     if (!stats) return stats.error();
-    auto cwd = security::resolvePath(req.cwd.empty() ? "." : req.cwd, policy.roots().front());
-    if (!cwd) return makeError(ErrorCode::InvalidParams, "invalid working directory '" + req.cwd + "'");
-    for (std::size_t i = 0; i < ctx.shadow->roots().size(); ++i) {
-      const fs::path& r = ctx.shadow->roots()[i];
-      auto rel = cwd->lexically_relative(r);
-      if (!rel.empty() && rel.native().rfind("..", 0) != 0) {
-        req.cwd = (ctx.shadow->materializedRoot(tree, i) / rel).lexically_normal().string();
-        break;
-      }
-    }
+    auto cwd = cwdInTree(*ctx.shadow, tree, policy, req.cwd);
+    if (!cwd) return cwd.error();
+    req.cwd = *cwd;
     req.readOnlyPaths.push_back(tree.string());
   }
-  auto r = ctx.gate.runCommand(ctx.actor, req, ctx.cancel);
+  return ctx.gate.runCommand(ctx.actor, req, ctx.cancel);
+}
+
+namespace {
+
+Expected<ToolOutput> runCommandTool(const nlohmann::json& args, ToolContext& ctx) {
+  security::CommandRequest req;
+  req.line = str(args, "command");
+  req.cwd = str(args, "cwd");
+  req.why = str(args, "why");
+  req.network = args.value("network", false);
+  if (auto t = args.find("timeoutSeconds"); t != args.end() && t->is_number()) req.timeoutMs = t->get<int>() * 1000;
+  auto r = runInShadow(ctx, std::move(req));
   if (!r) return r.error();
   ToolOutput out;
   out.isError = r->exitCode != 0;
@@ -226,6 +241,11 @@ Expected<workspace::ShadowWorkspace*> shadowOf(ToolContext& ctx, const char* too
 Expected<fs::path> writablePath(ToolContext& ctx, const std::string& path) {
   auto c = ctx.gate.authorizePath(ctx.actor, path, security::PathAccess::Write, {}, ctx.cancel);
   if (!c) return c.error();
+  if (!ctx.editOnly.empty() && std::find(ctx.editOnly.begin(), ctx.editOnly.end(), c->canonical) == ctx.editOnly.end()) {
+    std::string allowed;
+    for (const auto& p : ctx.editOnly) allowed += (allowed.empty() ? "" : ", ") + p.filename().string();
+    return makeError(ErrorCode::Unauthorized, "this task may only edit the files the user chose (" + allowed + "), not " + path);
+  }
   return c->canonical;
 }
 
@@ -292,7 +312,7 @@ Expected<ToolOutput> editFileTool(const nlohmann::json& args, ToolContext& ctx) 
 }
 
 Expected<ToolOutput> lintChangesTool(const nlohmann::json&, ToolContext& ctx) {
-  auto shadow = shadowOf(ctx, "lint_changes");
+  auto shadow = shadowOf(ctx, "check");
   if (!shadow) return shadow.error();
   auto report = workspace::lintChanges(ctx.gate, ctx.actor, **shadow, ctx.shadowDir, ctx.linters, ctx.cancel);
   if (!report) return report.error();
@@ -322,7 +342,16 @@ void ToolRegistry::add(ToolSpec spec, ToolFn fn) {
   fns_.push_back(std::move(fn));
 }
 
+void ToolRegistry::addAlias(std::string alias, std::string name) { aliases_.emplace_back(std::move(alias), std::move(name)); }
+
+std::string_view ToolRegistry::resolve(std::string_view name) const {
+  for (const auto& [alias, target] : aliases_)
+    if (alias == name) return target;
+  return name;
+}
+
 const ToolSpec* ToolRegistry::find(std::string_view name) const {
+  name = resolve(name);
   for (const auto& s : specs_)
     if (s.name == name) return &s;
   return nullptr;
@@ -336,6 +365,7 @@ ToolRegistry ToolRegistry::only(const std::vector<std::string>& names) const {
 }
 
 Expected<ToolOutput> ToolRegistry::call(std::string_view name, const nlohmann::json& args, ToolContext& ctx) const {
+  name = resolve(name);
   auto it = std::find_if(specs_.begin(), specs_.end(), [&](const ToolSpec& s) { return s.name == name; });
   if (it == specs_.end()) return makeError(ErrorCode::MethodNotFound, "no tool named '" + std::string(name) + "'");
   const ToolSpec& spec = *it;
@@ -386,7 +416,10 @@ Expected<ToolOutput> ToolRegistry::call(std::string_view name, const nlohmann::j
   }
   Expected<ToolOutput> out = [&]() -> Expected<ToolOutput> {
     if (auto ok = ctx.gate.authorizeTool(ctx.actor, spec.name, spec.needs); !ok) return ok.error();
-    return fns_[static_cast<std::size_t>(it - specs_.begin())](args, ctx);
+    auto result = fns_[static_cast<std::size_t>(it - specs_.begin())](args, ctx);
+    // Processes watching the shadow (a test watcher) see each edit as it lands.
+    if (result && spec.needs.writesShadow && ctx.processes && ctx.shadow) ctx.processes->syncTree(*ctx.shadow, ctx.gate.policy());
+    return result;
   }();
   nlohmann::json entry = {{"tool", spec.name}, {"actor", ctx.actor.isModel() ? "model" : "user"},
                           {"arguments", args},  {"ok", out.ok()}};
@@ -440,10 +473,15 @@ ToolRegistry builtinTools() {
   r.add({"rename_file", "Rename or move a file in the task's shadow workspace.",
          object({{"from", {{"type", "string"}}}, {"to", {{"type", "string"}}}}, {"from", "to"}), {.writesShadow = true}},
         renameFileTool);
-  r.add({"lint_changes",
-         "Run the project's linters on the task's changed files and report only the problems the change introduced.",
+  r.add({"check",
+         "Check the task's changes: cadre's consistency checks (imports that stop resolving, names that no longer exist) "
+         "and the project's linters on the changed files, reporting only the problems the change introduced.",
          object({}, {}), {.readsFiles = true}},
         lintChangesTool);
+  r.addAlias("lint_changes", "check");  // its first name, still used by clients and transcripts
+  addAnalysisTools(r);
+  addTestTools(r);
+  addProcessTools(r);
   return r;
 }
 

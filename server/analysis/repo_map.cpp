@@ -168,7 +168,7 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
   };
   std::vector<Candidate> candidates;
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (focus.count(i)) continue;
+    if (focus.count(i) || (options.hide && options.hide(files[i].path))) continue;
     const auto& defs = files[i].symbols.definitions;
     for (std::uint32_t d = 0; d < defs.size(); ++d) {
       auto it = defRank.find({i, defs[d].name});

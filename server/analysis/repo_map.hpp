@@ -5,6 +5,7 @@
 // definitions its uses point at. Same index and options → same text.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct RepoMapOptions {
   std::vector<std::string> focusFiles;
   // Identifiers mentioned in the request; uses of them weigh more.
   std::vector<std::string> focusNames;
+  // True for files (relative path) whose definitions must not be shown: the
+  // caller's access policy. They still count in the ranking.
+  std::function<bool(std::string_view path)> hide;
 };
 
 struct RepoMapEntry {

@@ -132,7 +132,7 @@ int serve(const std::string& dir, const std::string& logFile, const std::string&
     options.autoMaintain = false;  // a reader does not prune or repack
     return workspace::CheckpointStore::open(repo, r, std::move(options));
   };
-  agent::ToolRegistry tools = (*ctx)->tools.only({"read_file", "list_files", "search_files"});
+  agent::ToolRegistry tools = (*ctx)->tools.only({"repo_map", "find_symbol", "references", "read_file", "list_files", "search_files"});
   mcp::addAnalysisTools(tools, project);
 
   mcp::FaceOptions options;
@@ -146,8 +146,10 @@ int serve(const std::string& dir, const std::string& logFile, const std::string&
     options.refused[name] = noApproval;
   options.refused["checkpoints_restore"] = "restoring a checkpoint writes your files and needs your approval; use `cadre checkpoints restore` in a terminal";
   security::Gate& gate = *(*ctx)->gate;
-  mcp::ContextFactory factory = [&gate](const std::string& client, const std::atomic<bool>* cancel) {
-    return agent::ToolContext{gate, security::Actor{"mcp:" + client, "mcp"}, cancel};
+  mcp::ContextFactory factory = [&gate, index = project.index](const std::string& client, const std::atomic<bool>* cancel) {
+    agent::ToolContext ctx{gate, security::Actor{"mcp:" + client, "mcp"}, cancel};
+    ctx.index = index;
+    return ctx;
   };
   spdlog::info("cadre mcp serve: {} ({} tools)", root->string(), tools.specs().size());
   int rc = mcp::serveMcp(0, protocolOut, tools, factory, options);

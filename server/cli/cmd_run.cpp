@@ -18,6 +18,7 @@
 #include "server/core/config.hpp"
 #include "server/core/security_context.hpp"
 #include "server/core/state_paths.hpp"
+#include "server/core/task_resources.hpp"
 #include "server/security/audit.hpp"
 #include "server/workspace/apply.hpp"
 #include "support/files.hpp"
@@ -115,10 +116,12 @@ int runRun(Args& args) {
   options.prompt = prompt;
   readWholeFile(root / ".cadre" / "MEMORY.md", options.memory);
   options.hooks = config.config.hooks;
+  std::shared_ptr<const analysis::ProjectIndex> projectIndex;  // also for find_symbol, references, repo_map
   if (auto index = loadIndex(root.string())) {
     analysis::RepoMapOptions mo;
     mo.tokenBudget = 2048;
     options.repoMap = analysis::buildRepoMap(*index, mo).text;
+    projectIndex = std::make_shared<const analysis::ProjectIndex>(std::move(*index));
   }
   auto shadow = std::make_shared<workspace::ShadowWorkspace>(options.id, std::vector<fs::path>{root});
   const fs::path shadowDir = core::projectStateDir(root) / "shadows" / options.id;
@@ -151,6 +154,10 @@ int runRun(Args& args) {
       std::string text = d.value("text", "");
       if (text.size() > 300) text = text.substr(0, 297) + "...";
       std::fprintf(stderr, "    ✗ %s\n", text.c_str());
+    } else if (e.kind == "process_output") {
+      // From the processes' reader thread: one fprintf per event, never interleaved mid-line.
+      std::string text = d.contains("text") ? d.value("text", "") : "(exited with code " + std::to_string(d.value("exitCode", -1)) + ")\n";
+      std::fprintf(stderr, "%s  [%s] %s%s", dim(), d.value("process", "").c_str(), text.c_str(), reset());
     } else if (e.kind == "plan") {
       std::fprintf(stderr, "\n%splan%s\n", bold(), reset());
       lastRole.clear();
@@ -188,8 +195,16 @@ int runRun(Args& args) {
     }
   };
   agent::ToolContext tc{*(*ctx)->gate, security::Actor{}, nullptr, {}, shadow.get(), shadowDir, linters};
-  agent::TaskRunner runner(**router, (*ctx)->tools, tc, print);
+  // The task's processes and MCP servers; gone once the loop ends (before the apply).
+  auto taskResources = std::make_unique<core::TaskResources>(config.config, **ctx, print);
+  for (const auto& problem : taskResources->problems()) std::fprintf(stderr, "cadre run: %s\n", problem.c_str());
+  taskResources->attach(tc, [projectIndex](const std::atomic<bool>*) -> Expected<std::shared_ptr<const analysis::ProjectIndex>> {
+    if (!projectIndex) return makeError(ErrorCode::Unavailable, "the project could not be indexed");
+    return projectIndex;
+  });
+  agent::TaskRunner runner(**router, taskResources->registry(), tc, print);
   auto result = runner.run(options, nullptr);
+  taskResources.reset();
   if (!result) {
     std::fprintf(stderr, "%s\n", (*router)->configureHint().c_str());
     return 1;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "server/cli/args.hpp"
+#include "server/cli/index_loader.hpp"
 #include "server/cli/terminal_approver.hpp"
 #include "server/core/config.hpp"
 #include "server/core/security_context.hpp"
@@ -101,6 +102,12 @@ int runTools(Args& args) {
     return 2;
   }
   agent::ToolContext tc{*(*ctx)->gate, security::Actor{model, role}, nullptr, {}};
+  tc.testCommand = config.config.tests.command;
+  tc.index = [dir = root.string()](const std::atomic<bool>*) -> Expected<std::shared_ptr<const analysis::ProjectIndex>> {
+    auto index = loadIndex(dir);  // only when an analysis tool asks
+    if (!index) return index.error();
+    return std::shared_ptr<const analysis::ProjectIndex>(std::make_shared<analysis::ProjectIndex>(std::move(*index)));
+  };
   auto out = (*ctx)->tools.call(name, parsed, tc);
   nlohmann::json entry = {{"tool", name}, {"actor", "model"}, {"model", model}, {"role", role},
                           {"arguments", parsed},  {"ok", out.ok()}};

@@ -209,6 +209,14 @@ void readConfig(SectionReader& root, Config& c) {
     r.boolean("autodetect", c.lint.autodetect);
     r.jsonArray("linters", c.lint.linters);
   });
+  // The project's test command for the agent's run_tests; a project file may
+  // set it (each run is approved like any command).
+  root.section("tests", [&](SectionReader& r) { r.string("command", c.tests.command); });
+  root.section("checkpoints", [&](SectionReader& r) {
+    r.integer("maxFileBytes", c.checkpoints.maxFileBytes, 1024, std::int64_t{1} << 34);
+    r.integer("keepLast", c.checkpoints.keepLast, 1, 100000);
+    r.integer("maxAgeDays", c.checkpoints.maxAgeDays, 0, 36500);
+  });
   root.section("security", [&](SectionReader& r) {
     auto strictness = [](const std::string& mode) { return mode == "read-only" ? 2 : mode == "ask" ? 1 : 0; };
     std::string mode = c.security.approvalMode;

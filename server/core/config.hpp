@@ -68,9 +68,24 @@ struct LintSettings {
   nlohmann::json linters = nlohmann::json::array();  // [{name, command, globs, format, regex, timeoutSeconds}]
 };
 
+// The checkpoint store's limits (docs/checkpoints.md): any layer may set
+// them; a project choosing to keep fewer checkpoints only loses its own undo.
+struct CheckpointSettings {
+  std::uint64_t maxFileBytes = 5u << 20;  // bigger files are skipped and reported
+  std::size_t keepLast = 50;              // prune keeps the newest N (of other tasks)
+  std::int64_t maxAgeDays = 14;           // prune drops older ones; 0: no age limit
+};
+
+// The agent's run_tests (docs/agent.md): empty command → detected.
+struct TestsSettings {
+  std::string command;
+};
+
 struct Config {
   LogSettings log;
   LintSettings lint;
+  TestsSettings tests;
+  CheckpointSettings checkpoints;
   ServerSettings server;
   SecuritySettings security;
   ModelsSettings models;

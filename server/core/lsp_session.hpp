@@ -18,6 +18,7 @@
 
 #include "protocol/dispatcher.hpp"
 #include "server/analysis/parser.hpp"
+#include "server/core/command_types.hpp"
 #include "server/core/config.hpp"
 #include "server/core/lsp_types.hpp"
 #include "server/core/project.hpp"
@@ -25,6 +26,10 @@
 #include "server/models/router.hpp"
 #include "server/workspace/lint.hpp"
 #include "server/workspace/shadow.hpp"
+
+namespace cadre::agent {
+struct TaskEvent;
+}
 
 namespace cadre::core {
 
@@ -139,18 +144,25 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   std::shared_ptr<workspace::ShadowWorkspace> shadowFor(const std::string& task, bool create);
   std::filesystem::path shadowDirFor(const std::string& task) const;
   void recoverInterruptedApplies();
+  // For cadre/shadow.apply's worker: the editor's open buffers, its position
+  // encoding, and handing it a WorkspaceEdit (lsp_shadow.cpp, editor_edit.hpp).
+  static std::map<std::filesystem::path, workspace::Document> openDocumentsByPath(const std::weak_ptr<LspSession>& weak);
   // weak.lock() for worker threads. A worker must never drop the session's
   // last reference: the destructor joins the session's threads, and a thread
   // cannot join itself (std::system_error "Resource deadlock avoided", found
   // by the soak test when a client disconnected as its task ended). The
   // reference returned hands the real one to the session's executor to drop.
   static std::shared_ptr<LspSession> pin(const std::weak_ptr<LspSession>& weak);
+  static workspace::PositionEncoding editorEncoding(const std::weak_ptr<LspSession>& weak);
+  static Expected<void> applyInEditor(const std::weak_ptr<LspSession>& weak, protocol::json params, const std::atomic<bool>* cancel);
   // Checkpoints (lsp_checkpoint.cpp)
   void bindCheckpoints();
   void onCheckpointCreate(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);
-  void onCheckpointList(const protocol::NoParams&, protocol::Callback<protocol::json>);
+  void onCheckpointList(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);
   void onCheckpointDiff(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);
   void onCheckpointRestore(const lsp::CheckpointParams&, protocol::Callback<protocol::json>);
+  std::vector<std::filesystem::path> checkpointRoots(const std::string& rootUri, Error& error) const;
+  Expected<std::filesystem::path> checkpointRootFor(const lsp::CheckpointParams& p, const std::string& spec) const;
   // Models (lsp_models.cpp)
   void bindModels();
   void onModelsList(const protocol::NoParams&, protocol::Callback<protocol::json>);
@@ -161,6 +173,52 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   void bindTasks();
   void onTaskStart(const lsp::TaskStartParams&, protocol::Callback<protocol::json>);
   void onTaskCancel(const lsp::TaskIdParams&, protocol::Callback<protocol::json>);
+  // What one agent task runs: cadre/task.start and the code-action commands
+  // (lsp_commands.cpp) both start theirs here. Replies {task} at once.
+  struct TaskRequest {
+    std::string prompt;
+    std::string task;  // empty: generated ("task-N")
+    std::size_t mapTokens = 2048;
+    std::vector<std::filesystem::path> focus;     // absolute; the repo map ranks around them
+    bool answerOnly = false;                      // a question (Explain): text, no edits
+    bool planOnly = false;                        // cadre/task.start mode "plan": stop after the plan
+    std::vector<std::filesystem::path> editOnly;  // canonical; non-empty: the only files it may edit
+  };
+  void startTask(TaskRequest request, protocol::Callback<protocol::json> reply);
+  // A task's cadre/task.event sender (numbered from 1), safe on any thread.
+  std::function<void(const agent::TaskEvent&)> taskEvents(const std::string& task);
+  // The first root's index for the agent's analysis tools (an error while it builds).
+  std::function<Expected<std::shared_ptr<const analysis::ProjectIndex>>(const std::atomic<bool>*)> indexSource();
+  // Code actions and workspace/executeCommand (lsp_code_actions.cpp, lsp_commands.cpp)
+  void bindCommands();
+  void appendCommandActions(const lsp::CodeActionParams&, const std::string& text, protocol::json& actions);
+  void onExecuteCommand(const lsp::ExecuteCommandParams&, protocol::Callback<protocol::json>);
+  void runAgentAction(const lsp::ExecuteCommandParams&, protocol::Callback<protocol::json>);
+  void runApplyInstruction(const lsp::ApplyInstructionArgs&, protocol::Callback<protocol::json>);
+  // A command's document and range: path, current text, byte offsets.
+  struct Located {
+    std::filesystem::path path;
+    std::string text;
+    std::uint32_t start = 0, end = 0;
+  };
+  Expected<Located> locate(const std::string& uri, const lsp::Range& range) const;
+  // A deterministic refactor's new file contents land in a fresh shadow,
+  // are linted and checked there, and the reply carries diff and findings.
+  struct RefactorOutcome {
+    std::string kind;   // "rename", "move", "extract": the task name's prefix
+    std::string title;  // for the user
+    std::vector<std::pair<std::filesystem::path, std::string>> files;  // absolute path, new content
+    protocol::json details = protocol::json::object();
+  };
+  void landRefactor(RefactorOutcome outcome, protocol::Callback<protocol::json> reply);
+  // Runs `then` once the project index matches the files on disk (refreshing
+  // it first when an apply or an edit outside the editor changed them).
+  void whenIndexFresh(std::function<void()> then, protocol::Callback<protocol::json> reply);
+  void pollIndex(std::shared_ptr<void> timer, std::chrono::steady_clock::time_point deadline, std::function<void()> then,
+                 protocol::Callback<protocol::json> reply);
+  Expected<RefactorOutcome> planRenameCommand(const lsp::RenameSymbolArgs&);
+  Expected<RefactorOutcome> planMoveCommand(const lsp::MoveSymbolArgs&);
+  Expected<RefactorOutcome> planExtractCommand(const lsp::ExtractFunctionArgs&);
   // Built on first use for the current roots and settings; reset when they change.
   Expected<std::shared_ptr<SecurityContext>> securityContext();
   void resetSecurityContext();

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "server/core/client_call.hpp"
 #include "server/core/lsp_session.hpp"
 #include "server/core/security_context.hpp"
 
@@ -42,7 +43,7 @@ json requestToJson(const security::ApprovalRequest& r) {
 // waits for the answer, the call's timeout, the connection's end or cancel.
 class LspApprover : public security::Approver {
  public:
-  using Caller = std::function<void(json, std::function<void(Expected<json>)>)>;
+  using Caller = ClientCaller;
   LspApprover(Caller caller, bool supported) : caller_(std::move(caller)), supported_(supported) {}
 
   Expected<security::ApprovalAnswer> ask(const security::ApprovalRequest& request,
@@ -51,23 +52,7 @@ class LspApprover : public security::Approver {
       return makeError(ErrorCode::Unavailable,
                        "this needs the user's approval, and the editor did not declare "
                        "capabilities.experimental.cadre.approvals (it cannot show cadre/approval.request)");
-    struct Wait {
-      std::mutex mu;
-      std::condition_variable cv;
-      std::optional<Expected<json>> result;
-    };
-    auto wait = std::make_shared<Wait>();
-    caller_(requestToJson(request), [wait](Expected<json> result) {
-      std::lock_guard lock(wait->mu);
-      wait->result.emplace(std::move(result));
-      wait->cv.notify_all();
-    });
-    std::unique_lock lock(wait->mu);
-    while (!wait->result) {
-      if (cancel && cancel->load()) return makeError(ErrorCode::RequestCancelled, "cancelled while waiting for approval");
-      wait->cv.wait_for(lock, std::chrono::milliseconds(50));
-    }
-    Expected<json> result = std::move(*wait->result);
+    auto result = callClientAndWait(caller_, requestToJson(request), cancel, "approval");
     if (!result) return result.error();
     // Anything but a well-formed allow is a denial.
     security::ApprovalAnswer answer;
@@ -140,13 +125,16 @@ void LspSession::onToolsCall(const lsp::ToolCallParams& params, protocol::Callba
   auto shadow = shadowFor(params.task, true);
   auto shadowDir = shadowDirFor(params.task);
   std::vector<workspace::LinterSpec> linters;
-  if (params.name == "lint_changes") {
+  if (params.name == "lint_changes" || params.name == "check") {
     std::vector<std::string> ignored;  // configuration problems surface in cadre/shadow.lint
     linters = projectLinters(ignored);
   }
   auto consistency = consistencyCheck();
-  toolThreads_.start([ctx = *ctx, params, reply, shadow, shadowDir, linters, consistency]() {
+  toolThreads_.start([ctx = *ctx, params, reply, shadow, shadowDir, linters, consistency, index = indexSource(),
+                      testCommand = config_.config.tests.command]() {
     agent::ToolContext tc{*ctx->gate, security::Actor{params.model, params.role}, reply.token().flag(), {}, shadow.get(), shadowDir, linters, consistency};
+    tc.index = index;
+    tc.testCommand = testCommand;
     auto out = ctx->tools.call(params.name, params.arguments, tc);
     if (!out) return reply(out.error());
     reply(json{{"content", out->text}, {"data", out->data}, {"isError", out->isError}});

@@ -1,6 +1,7 @@
 // The analysis and checkpoint tools `cadre mcp serve` offers other hosts
-// (Claude Code, Cline, Codex …): repo_map, find_symbol, references, check,
-// and checkpoints_list / checkpoints_diff. All read only: they read the
+// (Claude Code, Cline, Codex …) besides the agent's own (repo_map,
+// find_symbol, references: agent/tools_analysis.cpp): check, and
+// checkpoints_list / checkpoints_diff. All read only: they read the
 // project index (which never holds deny-listed files) and cadre's own
 // checkpoint store (which never stores them); restoring a checkpoint writes
 // the user's files and so is not offered where no one can approve it.

@@ -289,6 +289,7 @@ Expected<std::unique_ptr<SandboxedProcess>> Gate::startProcess(const Actor& acto
   spec.env = request.env;
   spec.limits = config_.limits;
   spec.unsandboxed = !sandboxed;
+  spec.pty = request.pty;
   auto process = spawnSandboxed(spec);
   nlohmann::json j = actorJson(actor);
   j["command"] = line;
@@ -302,8 +303,19 @@ Expected<std::unique_ptr<SandboxedProcess>> Gate::startProcess(const Actor& acto
   return process;
 }
 
-Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandRequest& request,
-                                         const std::atomic<bool>* cancel) {
+namespace {
+std::vector<fs::path> canonicalAll(const std::vector<std::string>& paths) {
+  std::vector<fs::path> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    out.push_back(fs::weakly_canonical(p, ec));
+  }
+  return out;
+}
+}  // namespace
+
+Expected<fs::path> Gate::approveCommand(const Actor& actor, const CommandRequest& request,
+                                        const std::atomic<bool>* cancel) {
   if (auto ok = authorizeTool(actor, "run_command", ToolNeeds{.runsProcess = true, .network = request.network}); !ok)
     return ok.error();
   if (request.line.find_first_not_of(" \t\r\n") == std::string::npos)
@@ -312,15 +324,7 @@ Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandReques
 
   // Where it runs: a workspace root or one of the writable dirs the caller
   // (cadre's own code, never the model) set up.
-  std::vector<fs::path> writable, readOnly;
-  for (const auto& w : request.writablePaths) {
-    std::error_code ec;
-    writable.push_back(fs::weakly_canonical(w, ec));
-  }
-  for (const auto& r : request.readOnlyPaths) {
-    std::error_code ec;
-    readOnly.push_back(fs::weakly_canonical(r, ec));
-  }
+  const std::vector<fs::path> writable = canonicalAll(request.writablePaths), readOnly = canonicalAll(request.readOnlyPaths);
   fs::path base = policy_->roots().empty() ? fs::current_path() : policy_->roots().front();
   auto cwd = resolvePath(request.cwd.empty() ? "." : request.cwd, base);
   if (!cwd) return makeError(ErrorCode::InvalidParams, "invalid working directory '" + request.cwd + "'");
@@ -384,6 +388,16 @@ Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandReques
       if (auto saved = store_->addCommandRules(proposed); !saved) return saved.error();
     }
   }
+
+  return *cwd;
+}
+
+Expected<SandboxResult> Gate::runCommand(const Actor& actor, const CommandRequest& request,
+                                         const std::atomic<bool>* cancel) {
+  auto cwd = approveCommand(actor, request, cancel);
+  if (!cwd) return cwd.error();
+  const std::vector<fs::path> writable = canonicalAll(request.writablePaths), readOnly = canonicalAll(request.readOnlyPaths);
+  const bool sandboxed = !config_.sandboxOff;
 
   SandboxSpec spec;
   spec.argv = {"bash", "-c", request.line};

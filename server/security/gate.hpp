@@ -103,6 +103,7 @@ struct ProcessRequest {
   bool network = false;
   bool unsandboxed = false;  // the user's own config opted this process out of the sandbox
   std::string why;           // for the audit trail: "MCP server 'fs'"
+  bool pty = false;          // a pseudo-terminal instead of pipes (SandboxSpec::pty)
 };
 
 struct DirEntry {
@@ -152,10 +153,12 @@ class Gate {
   // audit. The result's output is the command's, capped by the limits.
   Expected<SandboxResult> runCommand(const Actor& actor, const CommandRequest& request,
                                      const std::atomic<bool>* cancel = nullptr);
-  // Parse → deny-list on its arguments → approval (rules, mode) → sandbox →
-  // audit. The result's output is the command's, capped by the limits.
-  Expected<SandboxResult> runCommand(const Actor& actor, const CommandRequest& request,
-                                     const std::atomic<bool>* cancel = nullptr);
+  // runCommand's checks and approval without running anything: for a
+  // command line cadre then starts itself as a long-lived process (the
+  // agent's start_process), so it is vetted exactly like run_command.
+  // Returns the resolved working directory.
+  Expected<std::filesystem::path> approveCommand(const Actor& actor, const CommandRequest& request,
+                                                 const std::atomic<bool>* cancel = nullptr);
 
   // An ExternalAction: allowed when pre-approved or covered by a remembered
   // rule, else asked (kind command). Refused in read-only mode.

@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -582,6 +584,7 @@ struct ChildPlan {
   std::size_t cgroupFdCount;
   rlimit cpu, data, nproc;
   bool setCpu, setData, setNproc, dieWithParent;
+  bool controllingTty;  // stdin is a terminal's slave side: make it the session's terminal
   pid_t parentPid;
 };
 
@@ -621,6 +624,9 @@ struct ChildPlan {
   ::dup2(p.stdinFd, 0);
   ::dup2(p.stdoutFd, 1);
   ::dup2(p.stderrFd, 2);
+  // Best effort: bwrap's --new-session drops it again inside the sandbox,
+  // where programs still see a terminal on 0..2 (isatty) but get no job control.
+  if (p.controllingTty) ::ioctl(0, TIOCSCTTY, 0);
   int next = 3;
   if (p.statusFd >= 0) ::dup2(p.statusFd, next++);
   int errFd = next;
@@ -1569,19 +1575,35 @@ Expected<std::unique_ptr<SandboxedProcess>> spawnOnThisThread(const SandboxSpec&
   std::string processLimit, memoryLimit;
   setProcessLimits(spec, cgroupSupport(), impl->cgroups, plan, processLimit, memoryLimit);
 
-  auto inPipe = makePipe();
-  if (!inPipe) return inPipe.error();
-  auto outPipe = makePipe();
-  if (!outPipe) return outPipe.error();
-  auto errPipe = makePipe();
-  if (!errPipe) return errPipe.error();
+  // A terminal replaces the three pipes: the child gets the slave side on
+  // 0..2, cadre keeps the master (reads output, writes input).
+  UniqueFd ptyMaster, ptySlave;
+  if (spec.pty) {
+    ptyMaster.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!ptyMaster || ::grantpt(ptyMaster.get()) != 0 || ::unlockpt(ptyMaster.get()) != 0) return osError("posix_openpt");
+    char name[128];
+    if (::ptsname_r(ptyMaster.get(), name, sizeof name) != 0) return osError("ptsname");
+    ptySlave.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!ptySlave) return osError(std::string("open ") + name);
+    winsize size{40, 120, 0, 0};
+    ::ioctl(ptySlave.get(), TIOCSWINSZ, &size);
+    moveHigh(ptySlave);
+  }
+  std::optional<std::pair<UniqueFd, UniqueFd>> inPipe, outPipe, errPipe;
+  if (!spec.pty) {
+    for (auto* p : {&inPipe, &outPipe, &errPipe}) {
+      auto made = makePipe();
+      if (!made) return made.error();
+      p->emplace(std::move(*made));
+    }
+    moveHigh(inPipe->first);
+    moveHigh(outPipe->second);
+    moveHigh(errPipe->second);
+  }
   auto execPipe = makePipe();
   if (!execPipe) return execPipe.error();
   auto statusPipe = makePipe();
   if (!statusPipe) return statusPipe.error();
-  moveHigh(inPipe->first);
-  moveHigh(outPipe->second);
-  moveHigh(errPipe->second);
   moveHigh(execPipe->second);
   moveHigh(statusPipe->second);
 
@@ -1598,9 +1620,10 @@ Expected<std::unique_ptr<SandboxedProcess>> spawnOnThisThread(const SandboxSpec&
   child.argv = argv.data();
   child.envp = envp.data();
   child.chdirTo = plan.chdirTo.empty() ? nullptr : plan.chdirTo.c_str();
-  child.stdinFd = inPipe->first.get();
-  child.stdoutFd = outPipe->second.get();
-  child.stderrFd = errPipe->second.get();
+  child.stdinFd = spec.pty ? ptySlave.get() : inPipe->first.get();
+  child.stdoutFd = spec.pty ? ptySlave.get() : outPipe->second.get();
+  child.stderrFd = spec.pty ? ptySlave.get() : errPipe->second.get();
+  child.controllingTty = spec.pty;
   child.statusFd = plan.bwrapStatusFd ? statusPipe->second.get() : -1;
   child.errFd = execPipe->second.get();
   child.cgroupFds = cgroupFds.data();
@@ -1610,9 +1633,13 @@ Expected<std::unique_ptr<SandboxedProcess>> spawnOnThisThread(const SandboxSpec&
   pid_t pid = ::fork();
   if (pid < 0) return osError("fork");
   if (pid == 0) runChild(child);
-  inPipe->first.reset();
-  outPipe->second.reset();
-  errPipe->second.reset();
+  if (spec.pty) {
+    ptySlave.reset();
+  } else {
+    inPipe->first.reset();
+    outPipe->second.reset();
+    errPipe->second.reset();
+  }
   execPipe->second.reset();
   statusPipe->second.reset();
   cgroupFiles.clear();
@@ -1632,9 +1659,15 @@ Expected<std::unique_ptr<SandboxedProcess>> spawnOnThisThread(const SandboxSpec&
     return osError(failure.stage == kStageCgroup ? "joining the run's cgroup" : "chdir to " + plan.chdirTo);
   }
   impl->pid = pid;
-  impl->in = std::move(inPipe->second);
-  impl->out = std::move(outPipe->first);
-  impl->err = std::move(errPipe->first);
+  if (spec.pty) {
+    // Input and output share the master (and so its O_NONBLOCK flag).
+    impl->in.reset(::fcntl(ptyMaster.get(), F_DUPFD_CLOEXEC, 0));
+    impl->out = std::move(ptyMaster);
+  } else {
+    impl->in = std::move(inPipe->second);
+    impl->out = std::move(outPipe->first);
+    impl->err = std::move(errPipe->first);
+  }
   impl->status = std::move(statusPipe->first);
   setNonBlocking(impl->in.get());
   return std::make_unique<SandboxedProcess>(std::move(impl));

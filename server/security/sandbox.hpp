@@ -58,6 +58,11 @@ struct SandboxSpec {
   // Empty: the bwrap probeSandbox() found. Set by tests and by a configured
   // path; such a run skips the cached probe.
   std::string bwrapPath;
+  // spawnSandboxed only: stdin, stdout and stderr are one pseudo-terminal
+  // (120x40) instead of pipes, for programs that act differently on a
+  // terminal (REPLs, test watchers, dev servers' colour and line buffering).
+  // stdoutFd() is then the terminal's master side and stderrFd() is -1.
+  bool pty = false;
 };
 
 struct SandboxResult {
