@@ -59,14 +59,20 @@ json describeApproval(Session& s, const security::ApprovalRequest& r) {
       if (r.network) note += "With network access.\n";
       call["content"] = json::array({textContent(note)});
       break;
-    case security::ApprovalKind::Edit:
-      call["title"] = "Apply the change to " + std::to_string(r.paths.size()) + (r.paths.size() == 1 ? " file" : " files");
+    case security::ApprovalKind::Edit: {
+      // The task's final change (its diffs were set just before), or another
+      // edit of a real file, such as the decisions appended to MEMORY.md.
+      const bool final = s.approvalContent.is_array() && !s.approvalContent.empty();
+      std::string files;
+      for (const auto& p : r.paths) files += (files.empty() ? "" : ", ") + std::filesystem::path(p).lexically_relative(s.root).generic_string();
+      call["title"] = final ? "Apply the change to " + std::to_string(r.paths.size()) + (r.paths.size() == 1 ? " file" : " files")
+                            : "Edit " + files;
       call["kind"] = "edit";
-      call["content"] = s.approvalContent.is_array() && !s.approvalContent.empty() ? s.approvalContent
-                                                                                      : json::array({textContent(note + r.diff)});
+      call["content"] = final ? s.approvalContent : json::array({textContent(note + r.diff)});
       call["locations"] = json::array();
       for (const auto& p : r.paths) call["locations"].push_back({{"path", p}});
       break;
+    }
     case security::ApprovalKind::OutsidePath:
       call["title"] = "Read outside the workspace";
       call["kind"] = "read";

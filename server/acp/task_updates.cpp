@@ -126,7 +126,7 @@ std::vector<json> TaskUpdates::map(const agent::TaskEvent& event) {
   } else if (event.kind == "toolCall") {
     const std::string name = d.value("name", "");
     const std::string id = turn_ + "-" + std::to_string(++calls_);
-    ids_[d.value("id", "")] = id;
+    ids_[d.value("worker", "") + "/" + d.value("id", "")] = id;
     lastToolCall_ = id;
     lastToolName_ = name;
     json args = json::parse(d.value("arguments", "{}"), nullptr, false);
@@ -137,7 +137,7 @@ std::vector<json> TaskUpdates::map(const agent::TaskEvent& event) {
     if (!where.empty()) call["locations"] = where;
     out.push_back(std::move(call));
   } else if (event.kind == "toolResult") {
-    auto it = ids_.find(d.value("id", ""));
+    auto it = ids_.find(d.value("worker", "") + "/" + d.value("id", ""));
     if (it == ids_.end()) return out;
     out.push_back({{"sessionUpdate", "tool_call_update"}, {"toolCallId", it->second},
                    {"status", d.value("ok", false) ? "completed" : "failed"},

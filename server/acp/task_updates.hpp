@@ -45,7 +45,9 @@ class TaskUpdates {
   std::string turn_;
   std::filesystem::path root_;
   int calls_ = 0;
-  std::map<std::string, std::string> ids_;  // the model's call id → ACP toolCallId
+  // "<worker>/<the model's call id>" → ACP toolCallId: concurrent workers'
+  // models may reuse each other's ids.
+  std::map<std::string, std::string> ids_;
   std::string lastToolCall_, lastToolName_;
   json entries_ = json::array();
   std::size_t stepCount_ = 0;

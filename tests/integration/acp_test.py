@@ -108,7 +108,8 @@ def edit(path, search, replace):
     return {"name": "edit_file", "arguments": {"edits": "%s\n<<<<<<< SEARCH\n%s=======\n%s>>>>>>> REPLACE\n" % (path, search, replace)}}
 
 
-PLAN = '{"steps": [{"title": "add farewell(name)", "files": ["greet.py"]}], "criteria": ["farewell returns goodbye"]}'
+PLAN = ('{"steps": [{"title": "add farewell(name)", "files": ["greet.py"]}], "criteria": ["farewell returns goodbye"], '
+        '"decisions": ["farewell(name) lives next to hello(name)"]}')
 ORIGINAL = "def hello(name):\n    return 'hello ' + name\n"
 FINAL = ORIGINAL + "\n\ndef farewell(name):\n    return 'goodbye ' + name\n"
 COMMAND = "python3 -c 'import greet'"
@@ -274,8 +275,16 @@ def main():
         check(edit_done and edit_done[-1]["status"] == "completed" and diffs and diffs[0]["path"] == target and
               diffs[0]["oldText"] == ORIGINAL and diffs[0]["newText"] == FINAL, "an edit in the shadow shows as a diff")
         perms = [m for m in asked if m["method"] == "session/request_permission"]
-        check(len(perms) == 2, "two permissions asked (the command, the edit): %d" % len(perms))
-        check(len(c.parse_errors) == len(perms) and all(e["code"] == -32700 for e in c.parse_errors),
+        asked_in_turn = len(perms)
+        memory = [m["params"] for m in perms if m["params"]["toolCall"]["title"] == "Edit .cadre/MEMORY.md"]
+        check(len(memory) == 1 and "lives next to hello" in json.dumps(memory[0]["toolCall"]["content"]) and
+              [o["kind"] for o in memory[0]["options"]] == ["allow_once", "allow_always", "reject_once"],
+              "the plan's decision is put to the user as an edit of MEMORY.md")
+        check("lives next to hello" in open(os.path.join(project, ".cadre", "MEMORY.md")).read(),
+              "... allowed once, it is in MEMORY.md")
+        perms = [m for m in perms if m["params"] not in memory]
+        check(len(perms) == 2, "two more permissions asked (the command, the edit): %d" % len(perms))
+        check(len(c.parse_errors) == asked_in_turn and all(e["code"] == -32700 for e in c.parse_errors),
               "broken lines sent mid-turn got parse errors and the turn went on: %s" % c.parse_errors)
         if len(perms) == 2:
             cmd, ed = perms[0]["params"], perms[1]["params"]
