@@ -3,7 +3,7 @@
 newline-delimited JSON-RPC on stdin/stdout), against scripted models in the
 OpenAI streaming format behind cadre's real router, with the real sandbox.
 
-One session, four prompts:
+One session, four prompts, then a second session with an MCP server:
   1. initialize, session/new, a prompt with a text block and a resource_link
      (read back through the client's fs/read_text_file: the editor's unsaved
      buffer reaches the planner); streamed updates (plan, thought and message
@@ -16,6 +16,8 @@ One session, four prompts:
   3. the planner stalls; session/cancel: stopReason "cancelled" at once.
   4. cancel while the edit's permission is pending (the client answers
      "cancelled" as ACP asks): stopReason "cancelled", the file untouched.
+  5. session/new with the client's stdio MCP server: its start and its
+     tool's call are asked; the tool's answer is the tool call's result.
 Malformed lines, unknown methods and bad params are answered with JSON-RPC
 errors while the session carries on; a line over the size cap is answered
 and skipped; stdout carries nothing but ACP messages. Usage:
@@ -125,6 +127,8 @@ SCENARIO = {"models": {
         {"stall": 60, "text": "never seen"},
         # 4
         {"text": '{"steps": [{"title": "whisper", "files": ["greet.py"]}], "criteria": []}'},
+        # 5
+        {"text": '{"steps": [{"title": "ask the echo server", "files": []}], "criteria": []}'},
     ],
     "exec-model": [
         # 1
@@ -138,6 +142,9 @@ SCENARIO = {"models": {
         # 4
         {"tool_calls": [edit("greet.py", "    return 'hello ' + name\n", "    return 'psst ' + name\n")]},
         {"text": "Whispering now."},
+        # 5
+        {"tool_calls": [{"name": "good__echo", "arguments": {"message": "hi from the editor's server"}}]},
+        {"text": "The echo server answered."},
     ],
     "review-model": [
         {"text": '{"approved": true, "findings": []}'},
@@ -364,6 +371,29 @@ def main():
         check(pending and r.get("result", {}).get("stopReason") == "cancelled",
               "cancel during the edit's permission: stopReason cancelled: %s" % r)
         check(open(target).read() == FINAL, "... and the file is untouched")
+
+        # ---- 5: a session with the client's MCP server: started with the
+        # first prompt (asked first), its tool offered to the executor (asked).
+        # The server runs in cadre's sandbox, which sees the system and the
+        # workspace (read-only): the fixture goes into the project.
+        servers = os.path.join(project, "servers")
+        os.makedirs(servers)
+        for name in ("well_behaved.py", "mcp_fixture.py"):
+            shutil.copy2(os.path.join(HERE, "..", "fixtures", "mcp", name), servers)
+        r = c.until_reply(c.request("session/new", {"cwd": project, "mcpServers": [
+            {"name": "good", "command": os.path.join(servers, "well_behaved.py"), "args": [],
+             "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}]}]}), 30)
+        sid2 = r.get("result", {}).get("sessionId")
+        check(sid2 and sid2 != sid, "a second session with an MCP server from the client")
+        asked.clear()
+        seen = []
+        rid = c.request("session/prompt", {"sessionId": sid2, "prompt": [{"type": "text", "text": "Ask the echo server."}]})
+        r = c.until_reply(rid, 120, answer(lambda p: {"outcome": "selected", "optionId": "allow-once"}), seen)
+        check(r.get("result", {}).get("stopReason") == "end_turn", "the MCP prompt ends with end_turn: %s" % r)
+        titles = [m["params"]["toolCall"]["title"] for m in asked if m["method"] == "session/request_permission"]
+        check(len(titles) == 2 and all("good" in t for t in titles), "starting the client's server and calling its tool were asked: %s" % titles)
+        done = [u["update"] for u in seen if u["update"]["sessionUpdate"] == "tool_call_update" and u["update"].get("status") == "completed"]
+        check(any("echo: hi from the editor's server" in json.dumps(u) for u in done), "the MCP tool's answer is the tool call's result")
 
         # The session still answers.
         r = c.until_reply(c.request("session/frobnicate", {}), 10)
