@@ -260,7 +260,15 @@ Expected<ExtractResult> extractFunction(const ExtractRequest& req) {
       n = ts_node_parent(n);
     return n;
   };
-  TSNode first = statementAt(s), last = statementAt(e - 1);
+  TSNode first = statementAt(s);
+  // The last statement is a sibling of the first: climb from the range's end
+  // to that block (a nested block's statement ends there too).
+  TSNode last = ts_node_descendant_for_byte_range(root, e - 1, e - 1);
+  if (!ts_node_is_null(first)) {
+    const TSNode block = ts_node_parent(first);
+    while (!ts_node_is_null(last) && !ts_node_is_null(ts_node_parent(last)) && !ts_node_eq(ts_node_parent(last), block))
+      last = ts_node_parent(last);
+  }
   std::vector<TSNode> stmts;
   bool expression = false;
   TSNode exprNode{};

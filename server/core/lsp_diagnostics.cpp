@@ -127,6 +127,7 @@ void LspSession::onCodeAction(const lsp::CodeActionParams& p, protocol::Callback
                          {"edit", {{"changes", std::move(changes)}}}});
     }
   }
+  appendCommandActions(p, *text, actions);
   reply(std::move(actions));
 }
 

@@ -125,6 +125,7 @@ void LspSession::bindMethods() {
   bindTasks();
   bindModels();
   bindCheckpoints();
+  bindCommands();
   d.bind("cadre/ping", this, &LspSession::onPing);
   d.bind("cadre/status", this, &LspSession::onStatus);
 }
@@ -186,7 +187,10 @@ void LspSession::onInitialize(const lsp::InitializeParams& params, Callback<json
       {"definitionProvider", true},
       {"referencesProvider", true},
       {"renameProvider", {{"prepareProvider", true}}},
-      {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
+      {"codeActionProvider", {{"codeActionKinds", {"quickfix", "refactor", "refactor.extract", "refactor.rewrite", "source"}}}},
+      {"executeCommandProvider", {{"commands", {"cadre.explain", "cadre.fix", "cadre.generateTests", "cadre.addDocs", "cadre.refactor",
+                                                "cadre.renameSymbol", "cadre.moveSymbol", "cadre.extractFunction",
+                                                "cadre.applyInstruction"}}}},
   };
   reply(json{{"capabilities", capabilities}, {"serverInfo", {{"name", "cadre"}, {"version", CADRE_VERSION}}}});
 }

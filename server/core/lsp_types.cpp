@@ -117,7 +117,10 @@ void from_json(const json& j, RenameParams& p) {
 
 namespace cadre::core::lsp {
 
-void from_json(const json& j, CodeActionParams& p) { ObjectMapper(j).required("textDocument", p.textDocument).required("range", p.range); }
+void from_json(const json& j, CodeActionParams& p) {
+  ObjectMapper(j).required("textDocument", p.textDocument).required("range", p.range).optional("context", p.context);
+  if (!p.context.is_object()) throw protocol::DecodeError("context", "expected an object");
+}
 
 }  // namespace cadre::core::lsp
 
@@ -149,7 +152,8 @@ void from_json(const json& j, ShadowParams& p) {
 namespace cadre::core::lsp {
 
 void from_json(const json& j, TaskStartParams& p) {
-  ObjectMapper(j).required("prompt", p.prompt).optional("task", p.task).optional("mapTokens", p.mapTokens);
+  ObjectMapper(j).required("prompt", p.prompt).optional("task", p.task).optional("mapTokens", p.mapTokens).optional("mode", p.mode);
+  if (p.mode != "change" && p.mode != "plan") throw protocol::DecodeError("mode", "expected \"change\" or \"plan\"");
   if (p.prompt.find_first_not_of(" \t\r\n") == std::string::npos) throw protocol::DecodeError("prompt", "must not be empty");
   if (!p.task.empty()) {
     ShadowParams check;
@@ -165,7 +169,8 @@ void from_json(const json& j, TaskIdParams& p) { ObjectMapper(j).required("task"
 namespace cadre::core::lsp {
 
 void from_json(const json& j, CheckpointParams& p) {
-  ObjectMapper(j).optional("message", p.message).optional("id", p.id).optional("to", p.to).optional("uris", p.uris);
+  if (j.is_null() || (j.is_array() && j.empty())) return;  // list takes no params
+  ObjectMapper(j).optional("message", p.message).optional("id", p.id).optional("to", p.to).optional("uris", p.uris).optional("root", p.root);
 }
 
 }  // namespace cadre::core::lsp

@@ -166,11 +166,13 @@ void from_json(const json& j, RenameParams& p);
 
 namespace cadre::core::lsp {
 
-// Part of CodeActionParams: the client's diagnostics are not needed (cadre
-// recomputes its own for the range).
+// Part of CodeActionParams: cadre recomputes its own diagnostics for the
+// quick fixes; the client's (context.diagnostics, any source) are what
+// "Fix this diagnostic" offers to fix, and context.only filters the kinds.
 struct CodeActionParams {
   TextDocumentIdentifier textDocument;
   Range range;
+  json context = json::object();
 };
 void from_json(const json& j, CodeActionParams& p);
 
@@ -214,6 +216,7 @@ struct TaskStartParams {
   std::string prompt;
   std::string task;  // default: generated ("task-N")
   std::size_t mapTokens = 2048;
+  std::string mode = "change";  // "plan": stop after the plan (plan-first, :CadrePlan)
 };
 void from_json(const json& j, TaskStartParams& p);
 
@@ -232,6 +235,7 @@ struct CheckpointParams {
   std::string id;                 // diff (from), restore: an id, a seq, or "latest"
   std::string to;                 // diff: another checkpoint; empty: the work tree
   std::vector<std::string> uris;  // restore / diff: only these files or folders
+  std::string root;               // a workspace folder's URI; empty: all (create, list) or inferred (diff, restore)
 };
 void from_json(const json& j, CheckpointParams& p);
 

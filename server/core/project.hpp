@@ -14,6 +14,7 @@
 
 #include "server/analysis/check.hpp"
 #include "server/analysis/fixes.hpp"
+#include "server/analysis/move_symbol.hpp"
 #include "server/analysis/project_index.hpp"
 #include "server/analysis/rename.hpp"
 
@@ -66,6 +67,19 @@ class Project {
                                                 const std::string& name) const;
   Expected<std::vector<analysis::RenameEdit>> planRename(const std::filesystem::path& file, const analysis::FileSymbols& symbols,
                                                          const std::string& name, const std::string& newName) const;
+
+  // Moves the top-level definition at byte `offset` of `file` (current text
+  // `text`) to `target` (current text `targetText`, nullopt: a new file),
+  // fixing imports across the project (project_refactor.cpp). `load` gives a
+  // project file's current text by absolute path. Result paths are absolute.
+  Expected<analysis::MoveResult> moveSymbol(const std::filesystem::path& file, const std::string& text, std::uint32_t offset,
+                                            const std::filesystem::path& target, std::optional<std::string> targetText,
+                                            const std::function<std::optional<std::string>(const std::filesystem::path&)>& load) const;
+
+  // Whether a file the index holds changed on disk (size or mtime) or went
+  // away since it was indexed: cross-file refactors must not plan from
+  // stale spans. One stat per file.
+  bool stale() const;
 
   // Fuzzy (subsequence) search over definition names, best first.
   std::vector<SymbolMatch> findSymbols(std::string_view query, std::size_t limit) const;
