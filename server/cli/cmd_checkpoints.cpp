@@ -18,6 +18,7 @@
 
 #include "server/cli/args.hpp"
 #include "server/cli/terminal_approver.hpp"
+#include "server/core/checkpoint_access.hpp"
 #include "server/core/config.hpp"
 #include "server/core/security_context.hpp"
 #include "server/core/state_paths.hpp"
@@ -51,7 +52,8 @@ and files over 5 MiB are not stored; see docs/checkpoints.md.
             written, files created since are deleted (only under PATH… when
             given); asks first, and takes a checkpoint of the current state so
             the restore can be undone
-  prune     drop old checkpoints (default: keep the last 50 and 14 days)
+  prune     drop old checkpoints (default: checkpoints.keepLast and
+            checkpoints.maxAgeDays of the config: the last 50 and 14 days)
   gc        pack loose objects; --full repacks everything and frees what
             pruned checkpoints held
 
@@ -139,11 +141,9 @@ struct Context {
 Expected<CheckpointStore> openStore(const fs::path& root) {
   // The deny-list of the project's and the user's config applies as it does
   // everywhere: a checkpoint never stores, and a restore never writes, .env.
+  // So do its checkpoints.* limits (size cap, prune policy).
   core::LoadedConfig config = core::loadConfig({root});
-  auto exclude = core::indexExclusion(root, config.config.security.deny);
-  workspace::CheckpointOptions options;
-  options.exclude = [exclude](std::string_view rel, bool isDirectory, unsigned links) { return exclude(rel, isDirectory, links); };
-  return CheckpointStore::open(core::projectStateDir(root) / "checkpoints.git", root, std::move(options));
+  return core::openCheckpointStore(root, config.config, true);
 }
 
 int failWith(const char* sub, const Error& e) {
@@ -344,7 +344,8 @@ int runRestore(CheckpointStore& store, const Context& ctx, const std::vector<std
 }
 
 int runPrune(CheckpointStore& store, const Context& ctx, std::optional<std::size_t> keep, std::optional<std::int64_t> maxAgeDays) {
-  workspace::PrunePolicy policy;
+  // The configured policy (checkpoints.keepLast, maxAgeDays), unless overridden here.
+  workspace::PrunePolicy policy = core::checkpointPrunePolicy(core::loadConfig({ctx.root}).config.checkpoints);
   if (keep) policy.keepLast = *keep;
   if (maxAgeDays) policy.maxAgeSeconds = *maxAgeDays * 24 * 3600;
   auto r = store.prune(policy);

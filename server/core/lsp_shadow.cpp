@@ -1,11 +1,17 @@
 // cadre/shadow.*: what a task changed (status, diff), landing it on the
-// user's files (apply: the user's approval through the Gate, then one atomic
-// transaction, then the audit), or dropping it (discard). And, at startup,
-// rolling back an apply a crash interrupted.
+// user's files (apply: the user's approval through the Gate, a checkpoint of
+// every root it touches, then one atomic transaction for the files on disk
+// and a workspace/applyEdit for the files open in the editor, then the
+// audit), or dropping it (discard). And, at startup, rolling back an apply a
+// crash interrupted.
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
+#include "server/core/checkpoint_access.hpp"
+#include "server/core/client_call.hpp"
+#include "server/core/editor_edit.hpp"
+#include "server/core/lint_report.hpp"
 #include "server/core/lsp_session.hpp"
 #include "server/core/security_context.hpp"
 #include "server/core/shadow_apply.hpp"
@@ -73,18 +79,12 @@ void LspSession::onShadowLint(const lsp::ShadowParams& p, protocol::Callback<jso
   auto linters = projectLinters(problems);
   auto roots = rootPaths();
   auto consistency = consistencyCheck();
-  toolThreads_.start([ctx = *ctx, s, p, reply, linters, problems, dir = shadowDirFor(p.task), root = s->roots().front(), consistency]() mutable {
+  toolThreads_.start([ctx = *ctx, s, p, reply, linters, problems, dir = shadowDirFor(p.task), consistency]() mutable {
     agent::ToolContext tc{*ctx->gate, security::Actor{"", "linter"}, reply.token().flag(), {}, s.get(), dir, linters, consistency};
-    auto out = ctx->tools.call("lint_changes", json::object(), tc);
-    if (!out) return reply(out.error());
-    json diags = json::array();
-    for (const auto& d : out->data.value("introduced", json::array())) {
-      json e = d;
-      e["uri"] = pathToUri(root / d.value("path", ""));
-      diags.push_back(e);
-    }
-    for (const auto& q : out->data.value("problems", json::array())) problems.push_back(q.get<std::string>());
-    reply(json{{"task", p.task}, {"diagnostics", diags}, {"ran", out->data.value("ran", json::array())}, {"problems", problems}});
+    auto report = lintShadowReport(ctx->tools, tc, problems);
+    if (!report) return reply(report.error());
+    (*report)["task"] = p.task;
+    reply(*report);
   });
 }
 
@@ -149,6 +149,56 @@ void LspSession::onShadowDiscard(const lsp::ShadowParams& p, protocol::Callback<
   reply(json{{"task", p.task}, {"discarded", n}});
 }
 
+namespace {
+
+// cadre/shadow.apply's EditorHandOff: the files the editor has open, rebased
+// onto its text, sent as one workspace/applyEdit (editor_edit.hpp).
+class LspEditorHandOff : public EditorHandOff {
+ public:
+  LspEditorHandOff(std::weak_ptr<LspSession> weak, std::string task, bool documentChanges,
+                   std::function<Expected<void>(const std::weak_ptr<LspSession>&, json, const std::atomic<bool>*)> send,
+                   std::function<std::map<std::filesystem::path, workspace::Document>()> openDocuments,
+                   workspace::PositionEncoding encoding)
+      : weak_(std::move(weak)), task_(std::move(task)), documentChanges_(documentChanges), send_(std::move(send)),
+        openDocuments_(std::move(openDocuments)), encoding_(encoding) {}
+
+  Expected<std::vector<std::filesystem::path>> claim(const std::vector<workspace::ShadowChange>& chosen) override {
+    // The editor's text as it is now, after the user's approval.
+    open_ = openDocuments_();
+    std::vector<std::filesystem::path> claimed;
+    std::string conflicts;
+    for (const auto& c : chosen) {
+      auto doc = c.content ? open_.find(c.path) : open_.end();
+      if (doc == open_.end()) continue;
+      auto rebased = rebaseOnBuffer(c.base, doc->second.text, *c.content);
+      if (!rebased) {
+        conflicts += "\n  " + c.path.string() + ": changed in the editor since the task started, and the changes overlap";
+        continue;
+      }
+      edits_.push_back({doc->second.uri, doc->second.version, doc->second.text, *rebased});
+      claimed.push_back(c.path);
+    }
+    if (!conflicts.empty()) return makeError(ErrorCode::RequestFailed, "nothing was applied; these files conflict:" + conflicts);
+    return claimed;
+  }
+
+  Expected<void> deliver(const std::atomic<bool>* cancel) override {
+    return send_(weak_, applyEditParams("cadre: apply task " + task_, edits_, encoding_, documentChanges_), cancel);
+  }
+
+ private:
+  std::weak_ptr<LspSession> weak_;
+  std::string task_;
+  bool documentChanges_;
+  std::function<Expected<void>(const std::weak_ptr<LspSession>&, json, const std::atomic<bool>*)> send_;
+  std::function<std::map<std::filesystem::path, workspace::Document>()> openDocuments_;
+  std::map<std::filesystem::path, workspace::Document> open_;
+  workspace::PositionEncoding encoding_;
+  std::vector<EditorEdit> edits_;
+};
+
+}  // namespace
+
 void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<json> reply) {
   auto s = shadowFor(p.task, false);
   if (!s || s->empty()) return reply(makeError(ErrorCode::InvalidRequest, "task '" + p.task + "' has no changes to apply"));
@@ -163,24 +213,93 @@ void LspSession::onShadowApply(const lsp::ShadowParams& p, protocol::Callback<js
   if (chosen.empty()) return reply(makeError(ErrorCode::InvalidParams, "none of the given uris has a change in task '" + p.task + "'"));
   int pause = 0;
   if (const char* f = std::getenv("CADRE_FAULT_APPLY_PAUSE_MS"); f && *f) pause = std::atoi(f);
+  // Files open in the editor go to its buffers when it can take a
+  // workspace/applyEdit (editor_edit.hpp); otherwise to disk, and the editor reloads.
+  const json& ws = clientCapabilities_.is_object() ? clientCapabilities_.value("workspace", json::object()) : json::object();
+  const bool editorApplies = ws.is_object() && ws.value("applyEdit", false);
+  const json& we = ws.is_object() ? ws.value("workspaceEdit", json::object()) : json::object();
+  const bool documentChanges = we.is_object() && we.value("documentChanges", false);
   std::weak_ptr<LspSession> weak = weak_from_this();
-  toolThreads_.start([ctx = *ctx, s, chosen, p, reply, journal = journalDir(roots.front()), pause, weak]() {
-    auto applied = applyShadowChanges(*ctx, *s, chosen, {p.task, p.why, journal, reply.token().flag(), pause});
+  toolThreads_.start([ctx = *ctx, s, chosen, p, reply, journal = journalDir(roots.front()), pause, weak, editorApplies,
+                      documentChanges, config = config_.config]() {
+    std::optional<LspEditorHandOff> editor;
+    if (editorApplies)
+      editor.emplace(weak, p.task, documentChanges, &LspSession::applyInEditor, [weak] { return openDocumentsByPath(weak); },
+                     editorEncoding(weak));
+    ShadowApplyRequest request{p.task, p.why, journal, reply.token().flag(), pause, &config, editor ? &*editor : nullptr};
+    auto applied = applyShadowChanges(*ctx, *s, chosen, request);
     if (!applied) return reply(applied.error());
     if (auto self = pin(weak)) {
       AppliedChange record;
       record.why = p.why;
-      for (const auto& c : chosen) record.files.emplace_back(c.path, workspace::toString(c.kind));
+      for (const auto& c : applied->landed) record.files.emplace_back(c.path, workspace::toString(c.kind));
       std::lock_guard lock(self->shadowsMu_);
       self->applied_[p.task] = std::move(record);
     }
-    json result = {{"task", p.task}, {"written", json::array()}, {"deleted", json::array()}, {"merged", json::array()}};
+    auto uris = [](const std::vector<std::filesystem::path>& paths) {
+      json out = json::array();
+      for (const auto& x : paths) out.push_back(pathToUri(x));
+      return out;
+    };
+    json result = {{"task", p.task}, {"written", uris(applied->written)}, {"deleted", uris(applied->deleted)},
+                   {"merged", uris(applied->merged)}, {"edited", json::array()}};
+    // The editor's own URIs for what it took (they may name the file another way).
+    for (const auto& e : applied->edited) result["edited"].push_back(pathToUri(e));
     if (applied->undo) result["undo"] = *applied->undo;
-    for (const auto& w : applied->written) result["written"].push_back(pathToUri(w));
-    for (const auto& d : applied->deleted) result["deleted"].push_back(pathToUri(d));
-    for (const auto& m : applied->merged) result["merged"].push_back(pathToUri(m));
+    std::vector<std::filesystem::path> touched;
+    for (const auto& [root, id] : applied->checkpoints) {
+      result["checkpoints"].push_back({{"root", pathToUri(root)}, {"id", id}});
+      touched.push_back(root);
+    }
+    if (!applied->notApplied.empty()) {
+      result["notApplied"] = uris(applied->notApplied);
+      result["editorError"] = applied->editorError;
+    }
     reply(result);
+    // Pruning and pack merging after the reply, off the request's path.
+    maintainCheckpoints(touched, config);
   });
+}
+
+// The documents the editor has open, by canonical path (a shadow's paths are
+// canonical; the editor's URIs may reach the same file another way).
+std::map<std::filesystem::path, workspace::Document> LspSession::openDocumentsByPath(const std::weak_ptr<LspSession>& weak) {
+  std::map<std::filesystem::path, workspace::Document> out;
+  auto self = pin(weak);
+  if (!self) return out;
+  for (const auto& uri : self->documents_.uris()) {
+    auto path = uriToPath(uri);
+    auto doc = self->documents_.get(uri);
+    if (!path || !doc) continue;
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(*path, ec);
+    out.emplace(ec ? *path : canonical, std::move(*doc));
+  }
+  return out;
+}
+
+workspace::PositionEncoding LspSession::editorEncoding(const std::weak_ptr<LspSession>& weak) {
+  auto self = pin(weak);
+  return self ? self->documents_.encoding() : workspace::PositionEncoding::Utf16;
+}
+
+// Sends workspace/applyEdit and waits; an answer with applied: false is an
+// error carrying the editor's failureReason.
+Expected<void> LspSession::applyInEditor(const std::weak_ptr<LspSession>& weak, json params, const std::atomic<bool>* cancel) {
+  ClientCaller caller = [weak](json params, std::function<void(Expected<json>)> done) {
+    auto self = pin(weak);
+    if (!self) return done(makeError(ErrorCode::Unavailable, "the session has ended"));
+    self->dispatcher_.call("workspace/applyEdit", std::move(params), std::move(done));
+  };
+  auto answer = callClientAndWait(caller, std::move(params), cancel, "the editor to apply the edit");
+  if (!answer) return answer.error();
+  if (!answer->is_object() || !answer->value("applied", false)) {
+    std::string why = answer->is_object() && answer->contains("failureReason") && (*answer)["failureReason"].is_string()
+                          ? (*answer)["failureReason"].get<std::string>()
+                          : "no reason given";
+    return makeError(ErrorCode::RequestFailed, "the editor did not apply the edit: " + why);
+  }
+  return {};
 }
 
 }  // namespace cadre::core

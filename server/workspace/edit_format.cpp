@@ -511,4 +511,33 @@ std::string unifiedDiff(std::string_view path, std::string_view oldText, std::st
   return out;
 }
 
+std::vector<TextReplacement> lineReplacements(std::string_view oldText, std::string_view newText) {
+  std::vector<TextReplacement> out;
+  if (oldText == newText) return out;
+  auto a = splitLines(oldText), b = splitLines(newText);
+  bool tooBig = false;
+  auto ops = diffLines(a, b, tooBig);
+  if (tooBig) return {{0, oldText.size(), std::string(newText)}};
+  // Lines are views into the texts, so a line's offset is where it points.
+  auto offsetOf = [&](std::size_t line) {
+    return line < a.size() ? static_cast<std::size_t>(a[line].data() - oldText.data()) : oldText.size();
+  };
+  std::size_t line = 0;  // next line of `a`
+  for (std::size_t i = 0; i < ops.size();) {
+    if (ops[i].first == Op::Keep) {
+      ++line, ++i;
+      continue;
+    }
+    TextReplacement r;
+    r.start = offsetOf(line);
+    for (; i < ops.size() && ops[i].first != Op::Keep; ++i) {
+      if (ops[i].first == Op::Del) ++line;
+      else r.text += b[ops[i].second];
+    }
+    r.end = offsetOf(line);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace cadre::workspace

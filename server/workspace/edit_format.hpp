@@ -48,4 +48,17 @@ Expected<std::string> applyHunks(std::string_view path, std::string_view text, c
 std::string unifiedDiff(std::string_view path, std::string_view oldText, std::string_view newText, bool oldExists = true,
                         bool newExists = true);
 
+// One replacement of bytes [start, end) of an old text by `text`.
+struct TextReplacement {
+  std::size_t start = 0, end = 0;
+  std::string text;
+};
+
+// The runs of whole lines that differ between two texts, as replacements of
+// `oldText` in order and not overlapping (the same line diff as
+// unifiedDiff): what an editor needs to change an open buffer in place —
+// marks, folds and undo history outside the changed lines stay — instead of
+// replacing it whole. Empty when the texts are equal.
+std::vector<TextReplacement> lineReplacements(std::string_view oldText, std::string_view newText);
+
 }  // namespace cadre::workspace

@@ -64,6 +64,13 @@ function H.buf_text(buf)
   return table.concat(vim.api.nvim_buf_get_lines(buf or 0, 0, -1, false), '\n') .. '\n'
 end
 
+-- The first line (1-based) of a buffer containing `needle`, or nil.
+function H.row_of(buf, needle)
+  for i, l in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if l:find(needle, 1, true) then return i end
+  end
+end
+
 -- Load the plugin the way Neovim would and set it up against $CADRE_BIN.
 function H.setup(opts)
   vim.cmd('filetype on')

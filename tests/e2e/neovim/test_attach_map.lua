@@ -69,15 +69,7 @@ H.run(function()
   H.contains(st, 'modles: unknown setting', 'editor settings from setup{} reached cadre (its warning is shown)')
   H.check(not st:find('log.level', 1, true), '... and a valid one was taken without complaint')
 
-  -- A command that needs what the server lacks says so at ERROR level.
   vim.cmd('buffer ' .. buf)
-  for _, name in ipairs({ 'CadreCheckpoints' }) do
-    H.notes = {}
-    vim.cmd(name)
-    local n = H.note('not available in this cadre build yet')
-    H.check(n and n.level == vim.log.levels.ERROR and n.msg:find(name, 1, true) ~= nil,
-      ':' .. name .. ' says it is not available, at ERROR level')
-  end
 
   -- :CadreAsk and :CadrePlan without a prompt ask for one; nothing starts
   -- when none is given.

@@ -189,3 +189,38 @@ TEST_CASE("edits: a garbled hunk header is no line hint (found by fuzz_edit)", "
   CHECK((*edits)[0].hunks[0].lineHint == 0);
   CHECK(*applyHunks("f", "a\nb\nc\n", (*edits)[0].hunks) == "a\nB\nc\n");
 }
+
+// What an editor gets for an open buffer (cadre/shadow.apply's
+// workspace/applyEdit): only the changed runs of lines, which rebuild the
+// new text exactly, including a last line without a newline.
+namespace {
+std::string replay(std::string text, const std::vector<TextReplacement>& rs) {
+  for (auto it = rs.rbegin(); it != rs.rend(); ++it) text.replace(it->start, it->end - it->start, it->text);
+  return text;
+}
+}  // namespace
+
+TEST_CASE("edits: line replacements touch only the changed lines", "[edits]") {
+  const std::string before = "a\nb\nc\nd\ne\n";
+  auto rs = lineReplacements(before, "a\nB\nc\nd\nE\nf\n");
+  REQUIRE(rs.size() == 2);
+  CHECK(rs[0].start == 2);
+  CHECK(rs[0].end == 4);
+  CHECK(rs[0].text == "B\n");
+  CHECK(rs[1].start == 8);
+  CHECK(rs[1].end == 10);
+  CHECK(rs[1].text == "E\nf\n");
+  CHECK(lineReplacements(before, before).empty());
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"a\nb", "a\nb\n"}, {"a\nb\n", "a\nb"}, {"", "x\ny\n"}, {"x\ny\n", ""}, {"a\nc\n", "a\nb\nc\n"},
+           {"a\nb\nc\n", "a\nc\n"}, {"名前\nb\n", "名前\nB\n"}}) {
+    INFO(from << " -> " << to);
+    CHECK(replay(from, lineReplacements(from, to)) == to);
+  }
+  // A pure insertion is an empty range at the start of the line it goes before.
+  auto ins = lineReplacements("a\nc\n", "a\nb\nc\n");
+  REQUIRE(ins.size() == 1);
+  CHECK(ins[0].start == 2);
+  CHECK(ins[0].end == 2);
+  CHECK(ins[0].text == "b\n");
+}

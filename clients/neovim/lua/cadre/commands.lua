@@ -46,7 +46,6 @@ end
 
 local function complete_running(lead) return require('cadre.task').complete_running(lead) end
 
-local function unavailable(name) return require('cadre.unavailable').command(name) end
 
 -- name, what it runs, the method it needs, and the command's attributes.
 M.list = {
@@ -74,8 +73,9 @@ M.list = {
     desc = 'cadre: the same task as :CadreAsk, with its plan at the top {prompt}' },
   { name = 'CadreExplain', run = lazy('cadre.task', 'explain'), method = 'cadre/task.start', range = true,
     nargs = '*', desc = 'cadre: explain the selected lines [question]' },
-  { name = 'CadreCheckpoints', run = unavailable('CadreCheckpoints'), nargs = '*',
-    desc = 'cadre: list, diff, restore checkpoints (not available yet)' },
+  { name = 'CadreCheckpoints', run = lazy('cadre.checkpoints', 'command'), method = 'cadre/checkpoint.list', nargs = '*',
+    bang = true, complete = function(lead, line) return require('cadre.checkpoints').complete(lead, line) end,
+    desc = 'cadre: checkpoints: list, create [msg], diff [id], restore {id}' },
 }
 
 function M.supports(c, method)

@@ -179,10 +179,36 @@ local function reload(uris)
   end
 end
 
+-- Buffers cadre changed through workspace/applyEdit: those that had no
+-- unsaved changes before the apply are written, so buffer and file agree as
+-- after a reload; the others keep the user's unsaved work plus the change.
+local function save_edited(uris, was_clean)
+  local saved, dirty = 0, {}
+  for _, uri in ipairs(uris or {}) do
+    local b = vim.uri_to_bufnr(uri)
+    if vim.api.nvim_buf_is_loaded(b) and vim.bo[b].modified then
+      if was_clean[b] then
+        vim.api.nvim_buf_call(b, function() vim.cmd('silent update') end)
+        saved = saved + 1
+      else
+        table.insert(dirty, vim.fn.fnamemodify(vim.uri_to_fname(uri), ':~:.'))
+      end
+    end
+  end
+  if #dirty > 0 then
+    client.notify('changed in the buffer, not saved (it had unsaved changes): ' .. table.concat(dirty, ', '), levels.WARN)
+  end
+  return saved
+end
+
 function M.apply(args)
   local c = client.require_client()
   if not c then return end
   M.pick_task(c, args.args, function(task)
+    local was_clean = {}
+    for _, b in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(b) and not vim.bo[b].modified then was_clean[b] = true end
+    end
     client.request(c, 'cadre/shadow.apply', { task = task }, function(err, result)
       if err then
         if err.code == client.codes.RequestCancelled then return end
@@ -196,8 +222,13 @@ function M.apply(args)
       drop_shadow_buffers(task)
       M.clear_lint(task)
       reload(written)
-      local what = ('applied task %s: %d written, %d merged, %d deleted'):format(
-        task, #(result.written or {}), #(result.merged or {}), #(result.deleted or {}))
+      save_edited(result.edited, was_clean)
+      local what = ('applied task %s: %d written, %d merged, %d deleted, %d in buffers'):format(
+        task, #(result.written or {}), #(result.merged or {}), #(result.deleted or {}), #(result.edited or {}))
+      if result.notApplied and #result.notApplied > 0 then
+        client.notify(('%d file%s of task %s stay in its shadow: %s'):format(#result.notApplied,
+          #result.notApplied == 1 and '' or 's', task, tostring(result.editorError)), levels.WARN)
+      end
       require('cadre.task').landed(c.id, task, what)
       client.notify(what)
     end, { quiet = true })

@@ -25,11 +25,12 @@ M.order = {}
 local early = {}
 local EARLY_MAX = 2000
 
-local FINAL = { ready = true, ['no-change'] = true, cancelled = true, failed = true }
+local FINAL = { ready = true, planned = true, answered = true, ['no-change'] = true, cancelled = true, failed = true }
 -- How long an ended task (other than ready) stays in the statusline.
 M.LINGER_MS = 5000
 
 local kinds = { ask = 'ask', plan = 'plan', explain = 'explain' }
+local on_planned
 
 local function key(client_id, task) return tostring(client_id) .. ':' .. task end
 
@@ -253,10 +254,33 @@ local function on_ready(st)
   end, { quiet = true, bufnr = st.buf })
 end
 
+-- :CadrePlan stops after the plan (mode "plan"): nothing was edited. x in
+-- the task buffer carries the plan out as a new task, with the plan in its
+-- prompt, so the user reads (and may edit the prompt) before any change.
+function on_planned(st)
+  append(st, '── planned: no file was changed ──', 'CadreTaskTitle')
+  append(st, 'x in this buffer (or :CadreAsk with the prompt) carries the plan out in a shadow', 'CadreTaskHint')
+  vim.keymap.set('n', 'x', function() M.execute_plan(st) end,
+    { buffer = st.buf, desc = 'cadre: carry out this plan' })
+  client.notify(('task %s planned: %s — x in its buffer carries it out'):format(st.name,
+    plural(#((st.plan or {}).steps or {}), 'step')))
+end
+
+function M.execute_plan(st)
+  local plan = vim.fn.json_encode(st.plan or {})
+  M.start({ prompt = st.prompt .. '\n\nCarry out this plan (already agreed with the user):\n' .. plan,
+    title = st.prompt, kind = kinds.ask })
+end
+
 local function on_end(st)
   st.ended_at = uv.now()
   vim.defer_fn(function() vim.cmd('redrawstatus') end, M.LINGER_MS + 50)
   if st.status == 'ready' then return on_ready(st) end
+  if st.status == 'planned' then return on_planned(st) end
+  if st.status == 'answered' then
+    append(st, '── answered: no file was changed ──', 'CadreTaskTitle')
+    return client.notify(('task %s answered (see its buffer)'):format(st.name))
+  end
   if st.status == 'no-change' then
     if st.kind == 'explain' then
       append(st, '── done: no file was changed ──', 'CadreTaskTitle')
@@ -393,6 +417,13 @@ function handlers.diff(st, d)
     'CadreTaskDim')
 end
 
+-- A question's answer (a code action's Explain, answered without edits).
+function handlers.answer(st, d)
+  append(st, '── answer' .. ((d.model and d.model ~= '') and (' (' .. d.model .. ')') or '') .. ' ──', 'CadreTaskTitle')
+  append(st, scratch.lines(d.text or ''))
+  st.answer = d.text
+end
+
 function handlers.error(st, d)
   append(st, 'error: ' .. tostring(d.message or '?'), 'CadreTaskError')
 end
@@ -513,6 +544,8 @@ function M.start(opts, cb)
   if not c then return end
   hl_defaults()
   local params = { prompt = opts.prompt }
+  -- Plan-first: the server stops after the plan.
+  if opts.kind == kinds.plan then params.mode = 'plan' end
   local mt = config.values.task.map_tokens
   if type(mt) == 'number' then params.mapTokens = mt end
   client.request(c, 'cadre/task.start', params, function(err, result)
@@ -520,21 +553,31 @@ function M.start(opts, cb)
       if err and err.code == client.codes.RequestCancelled then return end
       return
     end
-    local name = result.task
-    -- A name used again (a restarted server counts from 1 again).
-    for _, st in pairs(M.tasks) do
-      if st.name == name and st.key ~= key(c.id, name) then st.stale = true end
-    end
-    local st = new_state(c, name, opts)
-    M.tasks[st.key] = st
-    table.insert(M.order, st.key)
-    M.show(st)
-    vim.cmd('redrawstatus')
-    local q = early[st.key]
-    early[st.key] = nil
-    for _, ev in ipairs(q or {}) do dispatch(st, ev) end
+    local st = M.adopt(c, result.task, opts)
     if cb then cb(st) end
   end)
+end
+
+-- Show a task by name: one started here, or one the server started for
+-- this client (a code action's command, answered {task}). Events that came
+-- before are replayed.
+function M.adopt(c, name, opts)
+  local existing = M.tasks[key(c.id, name)]
+  if existing and not existing.stale and api.nvim_buf_is_valid(existing.buf) then return existing end
+  hl_defaults()
+  -- A name used again (a restarted server counts from 1 again).
+  for _, st in pairs(M.tasks) do
+    if st.name == name and st.key ~= key(c.id, name) then st.stale = true end
+  end
+  local st = new_state(c, name, opts)
+  M.tasks[st.key] = st
+  table.insert(M.order, st.key)
+  M.show(st)
+  vim.cmd('redrawstatus')
+  local q = early[st.key]
+  early[st.key] = nil
+  for _, ev in ipairs(q or {}) do dispatch(st, ev) end
+  return st
 end
 
 local function running(st)
