@@ -103,3 +103,33 @@ TEST_CASE("run_tests: declined by the user, nothing runs", "[agent][run_tests]")
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::Unauthorized);
 }
+
+TEST_CASE("run_tests: counts read from each runner's own summary line", "[agent][run_tests]") {
+  REQUIRE(sandboxHere());
+  struct Case {
+    const char* output;
+    const char* format;
+    int failed, passed;
+  };
+  const Case cases[] = {
+      {"FAILED test_x.py::test_a\n===== 2 failed, 5 passed, 1 skipped in 0.31s =====", "pytest", 2, 5},
+      {"Ran 4 tests in 0.002s\n\nFAILED (failures=1, errors=1)", "unittest", 1, 2},
+      {"75% tests passed, 1 tests failed out of 4", "ctest", 1, 3},
+      {"test result: FAILED. 3 passed; 1 failed; 0 ignored\ntest result: ok. 2 passed; 0 failed; 0 ignored", "cargo", 1, 5},
+      {"Tests:       2 failed, 7 passed, 9 total", "jest", 2, 7},
+      {"  3 passing (12ms)\n  1 failing", "mocha", 1, 3},
+  };
+  for (const auto& c : cases) {
+    ToolWorld w;
+    w.write("out.txt", std::string(c.output) + "\n");
+    auto ctx = w.context();
+    ctx.testCommand = "cat out.txt; exit 1";
+    auto r = w.tools.call("run_tests", nlohmann::json::object(), ctx);
+    REQUIRE(r);
+    INFO(c.format << ": " << r->text);
+    CHECK(r->data["format"] == c.format);
+    CHECK(r->data["failed"] == c.failed);
+    CHECK(r->data["passed"] == c.passed);
+    CHECK(r->isError);
+  }
+}
