@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "server/acp/agent_server.hpp"
@@ -15,7 +16,7 @@
 #include "server/agent/task.hpp"
 #include "server/analysis/repo_map.hpp"
 #include "server/core/shadow_apply.hpp"
-#include "server/core/shadow_check.hpp"
+#include "server/core/shadow_tree_check.hpp"
 #include "server/core/uri.hpp"
 #include "server/mcp/tool_bridge.hpp"
 #include "support/files.hpp"
@@ -179,9 +180,13 @@ void AgentServer::runTurn(const std::shared_ptr<Session>& session, const PromptP
   };
   std::weak_ptr<core::Project> project = s.project;
   agent::ToolContext tc{*s.security->gate, security::Actor{}, cancel.get(), {}, shadow.get(), shadowDir, s.linters,
-                        [project](const workspace::ShadowWorkspace& sh) {
+                        // Judged against the shadow as a whole, as in editor tasks.
+                        [project, shadowDir, security = s.security, deny = s.config.security.deny,
+                         turn = std::make_shared<std::mutex>()](const workspace::ShadowWorkspace& sh) {
                           auto p = project.lock();
-                          return p ? core::shadowConsistencyDelta(*p, sh) : std::vector<workspace::LintDiagnostic>{};
+                          if (!p) return std::vector<workspace::LintDiagnostic>{};
+                          std::lock_guard lock(*turn);
+                          return core::shadowTreeConsistency(*p, sh, shadowDir, security->gate->policy(), deny, nullptr);
                         }};
   agent::TaskRunner runner(*s.router, s.security->tools, tc, emit);
   auto result = runner.run(options, cancel.get());

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <mutex>
 
 #include "server/core/checkpoint_access.hpp"
 #include "server/core/client_call.hpp"
@@ -16,6 +17,7 @@
 #include "server/core/security_context.hpp"
 #include "server/core/shadow_apply.hpp"
 #include "server/core/shadow_check.hpp"
+#include "server/core/shadow_tree_check.hpp"
 #include "server/core/state_paths.hpp"
 #include "server/core/uri.hpp"
 #include "server/agent/tools.hpp"
@@ -359,10 +361,27 @@ namespace cadre::core {
 
 std::function<std::vector<workspace::LintDiagnostic>(const workspace::ShadowWorkspace&)> LspSession::consistencyCheck() {
   std::weak_ptr<LspSession> weak = weak_from_this();
-  return [weak](const workspace::ShadowWorkspace& shadow) {
+  // Judged against the shadow as a whole when the security context is there
+  // (an agent's change that adds a function in one file and imports it in
+  // another is not broken, and a file it leaves untouched may be); the
+  // changed files alone against the real index otherwise.
+  auto ctx = securityContext();
+  auto roots = rootPaths();
+  if (!ctx || roots.empty()) {
+    return [weak](const workspace::ShadowWorkspace& shadow) {
+      auto self = pin(weak);
+      if (!self) return std::vector<workspace::LintDiagnostic>{};
+      return shadowConsistencyDelta(self->project_, shadow);
+    };
+  }
+  // One check tree per shadow: concurrent workers of a task take turns.
+  auto turn = std::make_shared<std::mutex>();
+  return [weak, turn, ctx = *ctx, shadows = projectStateDir(roots.front()) / "shadows", deny = config_.config.security.deny](
+             const workspace::ShadowWorkspace& shadow) {
     auto self = pin(weak);
     if (!self) return std::vector<workspace::LintDiagnostic>{};
-    return shadowConsistencyDelta(self->project_, shadow);
+    std::lock_guard lock(*turn);
+    return shadowTreeConsistency(self->project_, shadow, shadows / shadow.id(), ctx->gate->policy(), deny, nullptr);
   };
 }
 

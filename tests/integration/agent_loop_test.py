@@ -155,10 +155,9 @@ def coordinator(cadre, tmp):
                                                  "    assert add(1, 2) == 3\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n")]},
             {"match": TESTS, "text": "Added test_mul."},
         ],
-        # cadre's consistency check reads imports against the index of the
-        # real files, so test_calc.py's new `from calc import mul` is
-        # reported until calc.py's mul lands; the executor, who integrates
-        # the workers' change, is asked to fix it (two bounded rounds).
+        # cadre's consistency check judges the shadow as a whole: test_calc.py's
+        # new `from calc import mul` is fine because calc.py's mul is in the
+        # same change, so the executor is never asked to fix anything.
         "exec-model": [{"text": "mul is defined in calc.py by the implementation worker; nothing to fix."}] * 2,
         "review-model": [{"text": '{"approved": true, "findings": []}'}],
     }
@@ -190,6 +189,10 @@ def coordinator(cadre, tmp):
         review = s.requests("review-model")
         check(len(review) == 1 and "+def mul(a, b):" in text_of(review[0]) and "+def test_mul():" in text_of(review[0]),
               "coordinator: one review of both workers' changes together")
+        checks = of(events, "diagnostics")
+        found = [d for e in checks for d in e.get("introduced", [])]
+        check(checks and all("cadre-check" in e.get("ran", []) for e in checks) and not found and not s.requests("exec-model"),
+              "coordinator: an import of a name another worker added in the same change is not a problem (no fix round): %s" % json.dumps(found))
         diff = of(events, "diff")[-1]["diff"]
         check("+def mul(a, b):" in diff and "+def test_mul():" in diff and "# tested" not in diff,
               "coordinator: the final diff holds both files, without the refused edit")
