@@ -8,7 +8,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <memory>
+#include <mutex>
 
 #include "server/agent/task.hpp"
 #include "server/analysis/repo_map.hpp"
@@ -16,7 +18,9 @@
 #include "server/cli/index_loader.hpp"
 #include "server/cli/terminal_approver.hpp"
 #include "server/core/config.hpp"
+#include "server/core/project.hpp"
 #include "server/core/security_context.hpp"
+#include "server/core/shadow_tree_check.hpp"
 #include "server/core/state_paths.hpp"
 #include "server/core/task_resources.hpp"
 #include "server/security/audit.hpp"
@@ -33,9 +37,9 @@ constexpr const char* kRunUsage = R"(Usage: cadre run "TASK" [DIR] [--yes] [--qu
 Runs a task headless on the project in DIR (default: the current directory):
 the planner model plans, the executor model changes files in a shadow copy
 with tools (commands sandboxed, each asked on this terminal unless you
-allow-listed it), the project's linters check the change, a different model
-reviews it. Then the diff is shown and applied to your files only if you
-approve (atomically, audited in DIR/.cadre/audit.jsonl).
+allow-listed it), the linters and cadre's consistency checks judge the
+change, a different model reviews it. Then the diff is shown and applied to
+your files only if you approve (atomically, audited in DIR/.cadre/audit.jsonl).
 
 Options:
   --yes     ask nothing: allow-listed commands run, any other command is
@@ -125,6 +129,15 @@ int runRun(Args& args) {
   }
   auto shadow = std::make_shared<workspace::ShadowWorkspace>(options.id, std::vector<fs::path>{root});
   const fs::path shadowDir = core::projectStateDir(root) / "shadows" / options.id;
+  // cadre's consistency checks gate the change beside the linters, judged
+  // against the shadow as a whole (as in editor tasks); the index load above
+  // left the cache warm, so this indexing reads it back.
+  auto project = std::make_shared<core::Project>();
+  {
+    std::promise<void> indexed;
+    project->index({root}, nullptr, [&indexed](Expected<std::size_t>) { indexed.set_value(); }, config.config.security.deny);
+    indexed.get_future().wait();
+  }
   std::vector<workspace::LinterSpec> linters;
   for (const auto& j : config.config.lint.linters)
     if (auto l = workspace::linterFromJson(j)) linters.push_back(*l);
@@ -195,6 +208,11 @@ int runRun(Args& args) {
     }
   };
   agent::ToolContext tc{*(*ctx)->gate, security::Actor{}, nullptr, {}, shadow.get(), shadowDir, linters};
+  tc.consistency = [project, shadowDir, security = *ctx, deny = config.config.security.deny,
+                    turn = std::make_shared<std::mutex>()](const workspace::ShadowWorkspace& sh) {
+    std::lock_guard lock(*turn);  // one check tree per shadow: workers take turns
+    return core::shadowTreeConsistency(*project, sh, shadowDir, security->gate->policy(), deny, nullptr);
+  };
   // The task's processes and MCP servers; gone once the loop ends (before the apply).
   auto taskResources = std::make_unique<core::TaskResources>(config.config, **ctx, print);
   for (const auto& problem : taskResources->problems()) std::fprintf(stderr, "cadre run: %s\n", problem.c_str());

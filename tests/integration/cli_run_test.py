@@ -35,6 +35,16 @@ SCENARIO = {"models": {
         {"text": "LIMIT is now 20."},
     ],
     "review-model": [{"text": '{"approved": true, "findings": []}'}],
+    # A rename that leaves an unchanged importer broken: cadre's consistency
+    # check reports app.py, and the executor fixes it in a second round.
+    "plan-2": [{"text": '{"steps": [{"title": "rename LIMIT to MAX_ITEMS", "files": ["config.py"]}], "criteria": ["MAX_ITEMS is 10"]}'}],
+    "exec-2": [
+        {"tool_calls": [{"name": "edit_file", "arguments": {"edits": "config.py\n<<<<<<< SEARCH\nLIMIT = 10\n=======\nMAX_ITEMS = 10\n>>>>>>> REPLACE\n"}}]},
+        {"text": "Renamed."},
+        {"tool_calls": [{"name": "write_file", "arguments": {"path": "app.py", "content": "from config import MAX_ITEMS\nprint(MAX_ITEMS)\n"}}]},
+        {"text": "app.py follows the rename."},
+    ],
+    "review-2": [{"text": '{"approved": true, "findings": []}'}],
 }}
 
 
@@ -86,6 +96,29 @@ def main():
         check(open(os.path.join(project, "config.py")).read() == "LIMIT = 20\n", "the change is applied")
         v = subprocess.run([cadre, "audit", "verify", project], env=env, capture_output=True, text=True)
         check(v.returncode == 0, "the audit chain holds: " + v.stdout.strip())
+
+        # The consistency check gates the change in `cadre run` too.
+        second = os.path.join(tmp, "second")
+        os.makedirs(second)
+        for name, text in {"config.py": "LIMIT = 10\n", "app.py": "from config import LIMIT\nprint(LIMIT)\n"}.items():
+            with open(os.path.join(second, name), "w") as f:
+                f.write(text)
+        home2 = os.path.join(tmp, "home2")
+        os.makedirs(os.path.join(home2, "config", "cadre"))
+        with open(os.path.join(home2, "config", "cadre", "config.json"), "w") as f:
+            json.dump({"models": {"p": {"api": "openai", "baseUrl": base, "model": "plan-2"},
+                                  "e": {"api": "openai", "baseUrl": base, "model": "exec-2"},
+                                  "r": {"api": "openai", "baseUrl": base, "model": "review-2"}},
+                       "roles": {"planner": ["p"], "executor": ["e"], "reviewer": ["r"], "coordinator": ["e"], "worker": ["e"]}}, f)
+        env2 = dict(env, HOME=home2, XDG_CONFIG_HOME=os.path.join(home2, "config"), XDG_STATE_HOME=os.path.join(home2, "state"))
+        r2 = subprocess.run([cadre, "run", "--yes", "Rename LIMIT to MAX_ITEMS", second], env=env2, capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=120)
+        print(r2.stderr[-2000:])
+        check(r2.returncode == 0 and "! app.py:1:" in r2.stderr and "(cadre-check)" in r2.stderr,
+              "cadre run: the consistency check reports the importer the rename broke (exit %d)" % r2.returncode)
+        check(open(os.path.join(second, "app.py")).read() == "from config import MAX_ITEMS\nprint(MAX_ITEMS)\n"
+              and open(os.path.join(second, "config.py")).read() == "MAX_ITEMS = 10\n",
+              "cadre run: the fixed change lands whole")
         usage = subprocess.run([cadre, "run"], env=env, capture_output=True, text=True)
         check(usage.returncode == 2 and "run needs" in usage.stderr, "no task is a usage error")
     finally:
