@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <mutex>
 #include <thread>
 
 #include "server/acp/agent_server.hpp"
@@ -181,11 +180,9 @@ void AgentServer::runTurn(const std::shared_ptr<Session>& session, const PromptP
   std::weak_ptr<core::Project> project = s.project;
   agent::ToolContext tc{*s.security->gate, security::Actor{}, cancel.get(), {}, shadow.get(), shadowDir, s.linters,
                         // Judged against the shadow as a whole, as in editor tasks.
-                        [project, shadowDir, security = s.security, deny = s.config.security.deny,
-                         turn = std::make_shared<std::mutex>()](const workspace::ShadowWorkspace& sh) {
+                        [project, shadowDir, security = s.security, deny = s.config.security.deny](const workspace::ShadowWorkspace& sh) {
                           auto p = project.lock();
                           if (!p) return std::vector<workspace::LintDiagnostic>{};
-                          std::lock_guard lock(*turn);
                           return core::shadowTreeConsistency(*p, sh, shadowDir, security->gate->policy(), deny, nullptr);
                         }};
   agent::TaskRunner runner(*s.router, s.security->tools, tc, emit);

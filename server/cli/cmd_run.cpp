@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <future>
 #include <memory>
-#include <mutex>
 
 #include "server/agent/task.hpp"
 #include "server/analysis/repo_map.hpp"
@@ -208,9 +207,7 @@ int runRun(Args& args) {
     }
   };
   agent::ToolContext tc{*(*ctx)->gate, security::Actor{}, nullptr, {}, shadow.get(), shadowDir, linters};
-  tc.consistency = [project, shadowDir, security = *ctx, deny = config.config.security.deny,
-                    turn = std::make_shared<std::mutex>()](const workspace::ShadowWorkspace& sh) {
-    std::lock_guard lock(*turn);  // one check tree per shadow: workers take turns
+  tc.consistency = [project, shadowDir, security = *ctx, deny = config.config.security.deny](const workspace::ShadowWorkspace& sh) {
     return core::shadowTreeConsistency(*project, sh, shadowDir, security->gate->policy(), deny, nullptr);
   };
   // The task's processes and MCP servers; gone once the loop ends (before the apply).

@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
-#include <mutex>
 
 #include "server/core/checkpoint_access.hpp"
 #include "server/core/client_call.hpp"
@@ -374,13 +373,10 @@ std::function<std::vector<workspace::LintDiagnostic>(const workspace::ShadowWork
       return shadowConsistencyDelta(self->project_, shadow);
     };
   }
-  // One check tree per shadow: concurrent workers of a task take turns.
-  auto turn = std::make_shared<std::mutex>();
-  return [weak, turn, ctx = *ctx, shadows = projectStateDir(roots.front()) / "shadows", deny = config_.config.security.deny](
+  return [weak, ctx = *ctx, shadows = projectStateDir(roots.front()) / "shadows", deny = config_.config.security.deny](
              const workspace::ShadowWorkspace& shadow) {
     auto self = pin(weak);
     if (!self) return std::vector<workspace::LintDiagnostic>{};
-    std::lock_guard lock(*turn);
     return shadowTreeConsistency(self->project_, shadow, shadows / shadow.id(), ctx->gate->policy(), deny, nullptr);
   };
 }

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
 #include <set>
 
 #include "server/analysis/check.hpp"
@@ -20,6 +21,10 @@ std::vector<workspace::LintDiagnostic> shadowTreeConsistency(const Project& proj
                                                              const std::atomic<bool>* cancel) {
   std::vector<workspace::LintDiagnostic> out;
   if (!project.ready() || shadow.roots().empty()) return out;
+  // The check tree under `dir` is rebuilt by each call: concurrent checks
+  // (a task's workers) take turns rather than materialize over each other.
+  static std::mutex turn;
+  std::lock_guard lock(turn);
   const fs::path root = shadow.roots().front();
   const fs::path tree = dir / "check";
   // Deny-listed files stay out, as for the linters.
