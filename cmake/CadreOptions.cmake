@@ -15,6 +15,12 @@ target_include_directories(cadre_flags INTERFACE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(cadre_flags INTERFACE
   CADRE_VERSION="${PROJECT_VERSION}"
   ASIO_STANDALONE ASIO_NO_DEPRECATED)
+# Unity builds (the Makefile turns them on) compile several sources of a
+# target as one; GCC then warns about members whose types sit in the
+# anonymous namespace of the same file, which is what those files intend.
+if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(cadre_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wno-subobject-linkage>)
+endif()
 if(CADRE_SANITIZE)
   target_compile_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE} -fno-omit-frame-pointer)
   target_link_options(cadre_flags INTERFACE -fsanitize=${CADRE_SANITIZE})

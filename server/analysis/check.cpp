@@ -14,7 +14,6 @@ bool isPython(const std::string& lang) { return lang == "python"; }
 
 
 bool isPackageInit(const std::string& path) { return path == "__init__.py" || (path.size() > 12 && path.compare(path.size() - 12, 12, "/__init__.py") == 0); }
-bool isScript(const std::string& lang) { return lang == "javascript" || lang == "typescript" || lang == "tsx"; }
 
 // Reasons to stay silent about a target's names.
 bool pythonUnsure(const IndexedFile& target) {

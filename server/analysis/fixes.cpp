@@ -15,7 +15,6 @@ std::string stem(const std::string& path) {
 }
 
 
-bool isScript(const std::string& lang) { return lang == "javascript" || lang == "typescript" || lang == "tsx"; }
 
 // How `from` would name `target` in an import.
 std::string specifierFor(const Resolver& resolver, const IndexedFile& from, const IndexedFile& target) {

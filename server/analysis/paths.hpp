@@ -6,6 +6,9 @@
 
 namespace cadre::analysis {
 
+// JavaScript and its typed dialects: one module system, one resolver.
+inline bool isScript(const std::string& lang) { return lang == "javascript" || lang == "typescript" || lang == "tsx"; }
+
 // "a/b/c.py" → "a/b"; "c.py" → "".
 inline std::string dirOf(const std::string& path) {
   auto slash = path.rfind('/');

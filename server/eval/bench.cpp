@@ -1,5 +1,6 @@
 // Speed and memory measurements of one model; see bench.hpp.
 #include "server/eval/bench.hpp"
+#include "server/eval/verdicts.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -57,15 +58,6 @@ Timed timedRequest(models::Router& router, models::ChatRequest request) {
     t.ttftMs = t.response->timeToFirstTokenMs > 0 ? t.response->timeToFirstTokenMs : t.response->durationMs;
   }
   return t;
-}
-
-std::string nowIso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 bool isTimeout(const std::string& error) { return error.find("within") != std::string::npos || error.find("timed out") != std::string::npos; }

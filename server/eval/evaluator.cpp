@@ -7,6 +7,7 @@
 
 #include "server/agent/tools.hpp"
 #include "server/eval/episode.hpp"
+#include "server/eval/verdicts.hpp"
 
 namespace cadre::eval {
 namespace {
@@ -33,6 +34,8 @@ RunReport judge(const EvalTask& task, const Episode& ep) {
   return r;
 }
 
+}  // namespace
+
 std::string nowIso() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -41,8 +44,6 @@ std::string nowIso() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-
-}  // namespace
 
 const char* modeName(models::ToolCallMode mode) { return mode == models::ToolCallMode::Text ? "text" : "native"; }
 

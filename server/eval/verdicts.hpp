@@ -47,4 +47,7 @@ Expected<void> forgetVerdict(const std::filesystem::path& stateHome, const std::
 // another id is stale (models.<name>.model changed since) and ignored.
 void applyVerdicts(models::RouterConfig& config, const std::filesystem::path& stateHome);
 
+// The current UTC time as eval and bench reports stamp it (2026-11-22T05:01:49Z).
+std::string nowIso();
+
 }  // namespace cadre::eval

@@ -20,12 +20,6 @@ constexpr int kMaxPages = 100;
 // A server that stayed up this long starts its backoff afresh when it fails.
 constexpr auto kHealthyAfter = std::chrono::seconds(60);
 
-std::string seconds(int ms) {
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
-  std::string s = std::to_string(ms / 1000.0);
-  while (s.back() == '0') s.pop_back();
-  return s + " s";
-}
 
 bool supportedVersion(const std::string& v) {
   return std::any_of(std::begin(kProtocolVersions), std::end(kProtocolVersions), [&](const char* s) { return v == s; });
@@ -169,7 +163,7 @@ Expected<void> Client::connect() {
   if (!answer) {
     Error e = answer.error();
     if (e.code == ErrorCode::Timeout) {
-      e.message = "MCP server '" + config_.name + "' did not answer initialize within " + seconds(config_.startupTimeoutMs);
+      e.message = "MCP server '" + config_.name + "' did not answer initialize within " + secondsText(config_.startupTimeoutMs);
       std::string tail = session->transport().diagnostics();
       if (!tail.empty()) e.message += "; its stderr ends with: " + tail.substr(tail.size() > 400 ? tail.size() - 400 : 0);
     }
@@ -361,7 +355,7 @@ Expected<json> Client::callTool(const std::string& tool, const json& arguments, 
     if (s.state == ServerState::Disabled)
       return makeError(ErrorCode::Unavailable, "MCP server '" + config_.name + "' is disabled in the config");
     return makeError(ErrorCode::Unavailable, "MCP server '" + config_.name + "' is not available: " + s.error +
-                                                 ". cadre restarts it automatically (next attempt in " + seconds(static_cast<int>(s.retryInMs)) + ")");
+                                                 ". cadre restarts it automatically (next attempt in " + secondsText(static_cast<int>(s.retryInMs)) + ")");
   }
   {
     std::lock_guard lock(mu_);
@@ -385,12 +379,12 @@ Expected<json> Client::callTool(const std::string& tool, const json& arguments, 
     } else if (e.code == ErrorCode::Timeout) {
       auto alive = session->request("ping", json::object(), {options_.pingTimeoutMs, 0, nullptr, {}});
       if (alive) {
-        e.message = "MCP server '" + config_.name + "' did not answer " + tool + " within " + seconds(timeout) +
+        e.message = "MCP server '" + config_.name + "' did not answer " + tool + " within " + secondsText(timeout) +
                     "; the call was cancelled (the server still answers ping)";
       } else {
-        e.message = "MCP server '" + config_.name + "' did not answer " + tool + " within " + seconds(timeout) +
+        e.message = "MCP server '" + config_.name + "' did not answer " + tool + " within " + secondsText(timeout) +
                     " and no longer answers ping: cadre stopped it and restarts it automatically";
-        markFailed(session, "it hung: no answer to " + tool + " within " + seconds(timeout) + " nor to ping");
+        markFailed(session, "it hung: no answer to " + tool + " within " + secondsText(timeout) + " nor to ping");
         session->close();
       }
     }

@@ -20,12 +20,6 @@ namespace {
 // reading; the request fails instead of blocking its caller.
 constexpr int kMaxSendMs = 10000;
 
-std::string seconds(int ms) {
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
-  std::string s = std::to_string(ms / 1000.0);
-  while (s.back() == '0') s.pop_back();
-  return s + " s";
-}
 
 }  // namespace
 
@@ -158,9 +152,9 @@ Expected<json> Session::request(const std::string& method, json params, const Re
       giveUp = "cancelled";
       code = ErrorCode::RequestCancelled;
     } else if (now - pending->lastActivity >= std::chrono::milliseconds(options.timeoutMs)) {
-      giveUp = "no answer to " + method + " within " + seconds(options.timeoutMs);
+      giveUp = "no answer to " + method + " within " + secondsText(options.timeoutMs);
     } else if (now - start >= std::chrono::milliseconds(maxTotal)) {
-      giveUp = method + " took longer than " + seconds(maxTotal) + " in all";
+      giveUp = method + " took longer than " + secondsText(maxTotal) + " in all";
     }
     if (!giveUp.empty()) {
       pending_.erase(id);
@@ -183,6 +177,13 @@ Expected<json> Session::request(const std::string& method, json params, const Re
 Expected<void> Session::notify(const std::string& method, json params) {
   if (auto c = closed()) return *c;
   return transport_->send(protocol::encodeNotification(method, params.is_null() ? json::object() : params), kMaxSendMs);
+}
+
+std::string secondsText(int ms) {
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  std::string s = std::to_string(ms / 1000.0);
+  while (s.back() == '0') s.pop_back();
+  return s + " s";
 }
 
 }  // namespace cadre::mcp

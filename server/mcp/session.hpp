@@ -86,4 +86,7 @@ class Session {
   std::optional<Error> closed_;
 };
 
+// "2 s", "0.5 s": a timeout in milliseconds as error messages show it.
+std::string secondsText(int ms);
+
 }  // namespace cadre::mcp

@@ -13,7 +13,7 @@ namespace {
 
 using json = nlohmann::json;
 
-json messageJson(const ChatMessage& m) {
+json ollamaMessageJson(const ChatMessage& m) {
   json out = {{"role", roleName(m.role)}, {"content", m.content}};
   if (m.role == Role::Tool && !m.toolName.empty()) out["tool_name"] = m.toolName;
   if (!m.toolCalls.empty()) {
@@ -108,7 +108,7 @@ class OllamaProvider final : public Provider {
 
   HttpRequest chatRequest(const ChatRequest& request, const WireOptions& o) const override {
     json messages = json::array();
-    for (const auto& m : request.messages) messages.push_back(messageJson(m));
+    for (const auto& m : request.messages) messages.push_back(ollamaMessageJson(m));
     json options = {{"num_ctx", o.contextTokens}, {"num_predict", o.maxTokens}};
     if (request.temperature) options["temperature"] = *request.temperature;
     json body = {{"model", o.model}, {"messages", std::move(messages)}, {"stream", true}, {"options", std::move(options)}};

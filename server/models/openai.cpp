@@ -24,7 +24,7 @@ StopReason stopFrom(const std::string& r) {
   return StopReason::Unknown;
 }
 
-json messageJson(const ChatMessage& m) {
+json openaiMessageJson(const ChatMessage& m) {
   json out = {{"role", roleName(m.role)}};
   if (m.role == Role::Tool) {
     out["tool_call_id"] = m.toolCallId;
@@ -229,7 +229,7 @@ class OpenAIProvider final : public Provider {
 
   HttpRequest chatRequest(const ChatRequest& request, const WireOptions& o) const override {
     json messages = json::array();
-    for (const auto& m : request.messages) messages.push_back(messageJson(m));
+    for (const auto& m : request.messages) messages.push_back(openaiMessageJson(m));
     json body = {{"model", o.model},
                  {"messages", std::move(messages)},
                  {"stream", true},

@@ -24,12 +24,6 @@ nlohmann::json actorJson(const Actor& a) {
   return j;
 }
 
-bool isUnder(const fs::path& p, const fs::path& dir) {
-  auto d = dir.begin(), pi = p.begin();
-  for (; d != dir.end(); ++d, ++pi)
-    if (pi == p.end() || *d != *pi) return false;
-  return true;
-}
 
 std::string expandHome(const std::string& word) {
   if (word == "~" || word.rfind("~/", 0) == 0) {

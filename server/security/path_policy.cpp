@@ -43,13 +43,6 @@ std::string joinComponents(const std::vector<std::string>& c, std::size_t from, 
   return s;
 }
 
-bool isUnder(const fs::path& p, const fs::path& root) {
-  auto r = root.begin(), pi = p.begin();
-  for (; r != root.end(); ++r, ++pi) {
-    if (pi == p.end() || *r != *pi) return false;
-  }
-  return true;
-}
 
 fs::path canonicalRoot(const fs::path& root) {
   std::error_code ec;
@@ -300,6 +293,14 @@ PathCheck PathPolicy::check(std::string_view path, PathAccess access, const fs::
     }
   }
   return out;
+}
+
+bool isUnder(const fs::path& p, const fs::path& dir) {
+  auto d = dir.begin(), pi = p.begin();
+  for (; d != dir.end(); ++d, ++pi) {
+    if (pi == p.end() || *d != *pi) return false;
+  }
+  return true;
 }
 
 }  // namespace cadre::security

@@ -93,4 +93,8 @@ class PathPolicy {
 // file. Relative `path` is taken against `base`. Empty on a loop (> 40 hops).
 std::optional<std::filesystem::path> resolvePath(std::string_view path, const std::filesystem::path& base);
 
+// Whether `p` is `dir` or lies below it, comparing whole components of two
+// already-resolved paths (no filesystem access).
+bool isUnder(const std::filesystem::path& p, const std::filesystem::path& dir);
+
 }  // namespace cadre::security

@@ -9,28 +9,21 @@
 #include <unordered_map>
 
 #include "server/workspace/git_handles.hpp"
+#include "server/workspace/git_oid.hpp"
+#include "support/parallel_for.hpp"
 
 namespace cadre::workspace {
 namespace {
 
 using git::ObjectId;
+using git::fromGit;
+using git::toGit;
 using git::ObjectType;
 
 // A group's versions are read, deltified and compressed together; groups go
 // to the workers in batches of about this many bytes.
-constexpr std::uint64_t kBatchBytes = 64u << 20;
+constexpr std::uint64_t kRepackBatchBytes = 64u << 20;
 
-ObjectId fromGit(const git_oid& o) {
-  ObjectId id;
-  std::memcpy(id.bytes.data(), o.id, 20);
-  return id;
-}
-
-git_oid toGit(const ObjectId& id) {
-  git_oid o;
-  std::memcpy(o.id, id.bytes.data(), 20);
-  return o;
-}
 
 struct Item {
   ObjectId id;
@@ -95,22 +88,6 @@ class Collector {
   std::vector<std::vector<Item>> groups_;
 };
 
-template <class F>
-void parallelFor(std::size_t n, unsigned threads, F&& f) {
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), n));
-  if (workers <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  auto run = [&] {
-    for (std::size_t i = next++; i < n; i = next++) f(i);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < workers; ++t) pool.emplace_back(run);
-  run();
-  for (auto& t : pool) t.join();
-}
 
 struct Packed {
   std::vector<git::DeflatedObject> objects;
@@ -171,10 +148,10 @@ Expected<RepackResult> repack(const RepackRequest& request) {
   git::OdbPtr ownedOdb(odb);
   git::PackWriter writer(request.packDir);
   for (std::size_t first = 0; first < groups.size();) {
-    // A batch: groups up to about kBatchBytes of objects (sizes from headers).
+    // A batch: groups up to about kRepackBatchBytes of objects (sizes from headers).
     std::size_t last = first;
     std::uint64_t bytes = 0;
-    while (last < groups.size() && (last == first || bytes < kBatchBytes)) {
+    while (last < groups.size() && (last == first || bytes < kRepackBatchBytes)) {
       for (const auto& item : groups[last]) {
         std::size_t size = 0;
         git_object_t type;

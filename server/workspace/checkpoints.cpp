@@ -39,6 +39,8 @@
 #include "server/workspace/checkpoint_objects.hpp"
 #include "server/workspace/checkpoint_repack.hpp"
 #include "server/workspace/git_handles.hpp"
+#include "server/workspace/git_oid.hpp"
+#include "support/parallel_for.hpp"
 #include "support/files.hpp"
 
 namespace cadre::workspace {
@@ -47,6 +49,8 @@ namespace {
 namespace fs = std::filesystem;
 using git::EntryMode;
 using git::ObjectId;
+using git::fromGit;
+using git::toGit;
 using git::ObjectType;
 
 constexpr const char* kRefPrefix = "refs/checkpoints/";
@@ -58,17 +62,6 @@ constexpr std::size_t kParallelScanFiles = 10000;
 // first checkpoint of a huge tree does not hold it all in memory.
 constexpr std::uint64_t kBatchBytes = 64u << 20;
 
-ObjectId fromGit(const git_oid& o) {
-  ObjectId id;
-  std::memcpy(id.bytes.data(), o.id, 20);
-  return id;
-}
-
-git_oid toGit(const ObjectId& id) {
-  git_oid o;
-  std::memcpy(o.id, id.bytes.data(), 20);
-  return o;
-}
 
 EntryMode gitMode(mode_t mode) {
   if (S_ISLNK(mode)) return EntryMode::Symlink;
@@ -90,23 +83,6 @@ std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-template <class F>
-void parallelFor(std::size_t n, unsigned threads, F&& f) {
-  if (n == 0) return;
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, n));
-  if (workers <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  auto run = [&] {
-    for (std::size_t i = next++; i < n; i = next++) f(i);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < workers; ++t) pool.emplace_back(run);
-  run();
-  for (auto& t : pool) t.join();
-}
 
 // flock on the repository's lock file for the scope.
 class Lock {

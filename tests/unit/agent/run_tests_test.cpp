@@ -11,7 +11,7 @@ using cadre::agent::testing::ToolWorld;
 
 namespace {
 
-bool sandboxHere() { return security::probeSandbox().available; }
+bool sandboxAvailable() { return security::probeSandbox().available; }
 
 void writeCalcProject(ToolWorld& w) {
   w.write("calc.py", "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n");
@@ -30,7 +30,7 @@ void writeCalcProject(ToolWorld& w) {
 }  // namespace
 
 TEST_CASE("run_tests: a Python project's failure count, approved and sandboxed", "[agent][run_tests]") {
-  REQUIRE(sandboxHere());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
+  REQUIRE(sandboxAvailable());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
   ToolWorld w;
   writeCalcProject(w);
   auto ctx = w.context();
@@ -47,7 +47,7 @@ TEST_CASE("run_tests: a Python project's failure count, approved and sandboxed",
 }
 
 TEST_CASE("run_tests: the task's shadow edits are what gets tested", "[agent][run_tests]") {
-  REQUIRE(sandboxHere());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
+  REQUIRE(sandboxAvailable());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
   ToolWorld w;
   writeCalcProject(w);
   workspace::ShadowWorkspace shadow("t", {w.dir});
@@ -67,7 +67,7 @@ TEST_CASE("run_tests: the task's shadow edits are what gets tested", "[agent][ru
 }
 
 TEST_CASE("run_tests: the configured command, its output's end kept, counts it cannot read said", "[agent][run_tests]") {
-  REQUIRE(sandboxHere());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
+  REQUIRE(sandboxAvailable());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
   ToolWorld w;
   w.write("check.sh", "for i in $(seq 1 3000); do echo \"line $i of noise\"; done\necho 'FINAL: 2 broken'\nexit 3\n");
   auto ctx = w.context();
@@ -94,7 +94,7 @@ TEST_CASE("run_tests: no test command is a clear tool error", "[agent][run_tests
 }
 
 TEST_CASE("run_tests: declined by the user, nothing runs", "[agent][run_tests]") {
-  REQUIRE(sandboxHere());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
+  REQUIRE(sandboxAvailable());  // the sandbox is a requirement of cadre (scripts/bootstrap installs it)
   ToolWorld w;
   writeCalcProject(w);
   w.person->answers.push_back(security::ApprovalChoice::Deny);
@@ -105,7 +105,7 @@ TEST_CASE("run_tests: declined by the user, nothing runs", "[agent][run_tests]")
 }
 
 TEST_CASE("run_tests: counts read from each runner's own summary line", "[agent][run_tests]") {
-  REQUIRE(sandboxHere());
+  REQUIRE(sandboxAvailable());
   struct Case {
     const char* output;
     const char* format;

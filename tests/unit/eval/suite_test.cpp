@@ -19,13 +19,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
+struct SuiteDir {
   fs::path path;
-  TempDir() {
+  SuiteDir() {
     char tmpl[] = "/tmp/cadre-eval-suite-XXXXXX";
     path = fs::canonical(::mkdtemp(tmpl));
   }
-  ~TempDir() {
+  ~SuiteDir() {
     std::error_code ec;
     fs::remove_all(path, ec);
   }
@@ -39,7 +39,7 @@ std::string parseError(const char* text) {
 }  // namespace
 
 TEST_CASE("suite: the default suite loads, covers the judgments and has probes", "[eval][suite]") {
-  TempDir tmp;
+  SuiteDir tmp;
   auto dir = writeDefaultSuite(tmp.path);
   REQUIRE(dir);
   auto tasks = loadSuite(*dir);
@@ -79,7 +79,7 @@ TEST_CASE("suite: task.json mistakes name the file and the field", "[eval][suite
 }
 
 TEST_CASE("suite: a directory without tasks, and a single task directory", "[eval][suite]") {
-  TempDir tmp;
+  SuiteDir tmp;
   CHECK(loadSuite(tmp.path).error().message.find("holds no task") != std::string::npos);
   std::ofstream(tmp.path / "task.json") << R"({"id":"solo","request":"x", /* comments are fine */ "checks":[{"kind":"finished"}]})";
   auto tasks = loadSuite(tmp.path);

@@ -18,10 +18,10 @@ using std::chrono::milliseconds;
 
 namespace {
 
-std::string delta(const std::string& text) {
+std::string textDelta(const std::string& text) {
   return "data: " + json({{"choices", json::array({{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", nullptr}}})}}).dump() + "\n\n";
 }
-const std::string kStop = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+const std::string kStreamStop = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 
 double msBetween(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
 
@@ -29,9 +29,9 @@ double msBetween(Clock::time_point a, Clock::time_point b) { return std::chrono:
 
 TEST_CASE("transport: a reset mid-stream is an interrupted answer, not retried elsewhere", "[models][transport]") {
   TestHttpServer first([&](const HttpExchange&, std::size_t) {
-    return Script{streamHead("text/event-stream"), chunk(delta("Hel")), pause(20), reset()};
+    return Script{streamHead("text/event-stream"), chunk(textDelta("Hel")), pause(20), reset()};
   });
-  TestHttpServer second([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("other"), kStop}); });
+  TestHttpServer second([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {textDelta("other"), kStreamStop}); });
   RouterUnderTest r(configOf({modelAt("a", Api::OpenAI, first.url("/v1")), modelAt("b", Api::OpenAI, second.url("/v1"))},
                              {{"executor", {"a", "b"}}}));
   Received got;
@@ -48,7 +48,7 @@ TEST_CASE("transport: a reset mid-stream is an interrupted answer, not retried e
 
 TEST_CASE("transport: a server that never answers times out, then the next model answers", "[models][transport]") {
   TestHttpServer silent([&](const HttpExchange&, std::size_t) { return Script{hang()}; });
-  TestHttpServer good([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("fine"), kStop}); });
+  TestHttpServer good([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {textDelta("fine"), kStreamStop}); });
   auto config = configOf({modelAt("a", Api::OpenAI, silent.url("/v1")), modelAt("b", Api::OpenAI, good.url("/v1"))}, {{"executor", {"a", "b"}}});
   config.settings.firstTokenTimeoutMs = 300;
   RouterUnderTest r(config);
@@ -64,7 +64,7 @@ TEST_CASE("transport: a server that never answers times out, then the next model
 
 TEST_CASE("transport: a connect that hangs times out, then the next model answers", "[models][transport]") {
   FullBacklog blackhole;
-  TestHttpServer good([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("fine"), kStop}); });
+  TestHttpServer good([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {textDelta("fine"), kStreamStop}); });
   auto config = configOf({modelAt("a", Api::OpenAI, "http://127.0.0.1:" + std::to_string(blackhole.port()) + "/v1"),
                           modelAt("b", Api::OpenAI, good.url("/v1"))},
                          {{"executor", {"a", "b"}}});
@@ -82,8 +82,8 @@ TEST_CASE("transport: a connect that hangs times out, then the next model answer
 TEST_CASE("transport: a slow drip arrives piece by piece; a stall beyond the idle timeout fails", "[models][transport]") {
   SECTION("drip") {
     std::vector<std::string> parts;
-    for (int i = 0; i < 5; ++i) parts.push_back(delta("t" + std::to_string(i)));
-    parts.push_back(kStop);
+    for (int i = 0; i < 5; ++i) parts.push_back(textDelta("t" + std::to_string(i)));
+    parts.push_back(kStreamStop);
     TestHttpServer server([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", parts, 120); });
     auto config = configOf({modelAt("a", Api::OpenAI, server.url("/v1"))});
     config.settings.idleTimeoutMs = 1000;
@@ -97,7 +97,7 @@ TEST_CASE("transport: a slow drip arrives piece by piece; a stall beyond the idl
   }
   SECTION("stall") {
     TestHttpServer server([&](const HttpExchange&, std::size_t) {
-      return Script{streamHead("text/event-stream"), chunk(delta("a")), pause(2000), chunk(kStop), endChunks()};
+      return Script{streamHead("text/event-stream"), chunk(textDelta("a")), pause(2000), chunk(kStreamStop), endChunks()};
     });
     auto config = configOf({modelAt("a", Api::OpenAI, server.url("/v1"))});
     config.settings.idleTimeoutMs = 250;
@@ -113,7 +113,7 @@ TEST_CASE("transport: a slow drip arrives piece by piece; a stall beyond the idl
 
 TEST_CASE("transport: cancel closes the stream at once", "[models][transport]") {
   TestHttpServer server([&](const HttpExchange&, std::size_t) {
-    return Script{streamHead("text/event-stream"), chunk(delta("first")), pause(10000), chunk(kStop), endChunks()};
+    return Script{streamHead("text/event-stream"), chunk(textDelta("first")), pause(10000), chunk(kStreamStop), endChunks()};
   });
   RouterUnderTest r(configOf({modelAt("a", Api::OpenAI, server.url("/v1"))}));
   std::promise<Expected<ChatResponse>> done;
@@ -154,8 +154,8 @@ TEST_CASE("transport: nothing listening is Unavailable and names what to configu
 }
 
 TEST_CASE("transport: proxies come from the environment, loopback goes direct", "[models][transport]") {
-  TestHttpServer proxy([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("via proxy"), kStop}); });
-  TestHttpServer direct([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {delta("direct"), kStop}); });
+  TestHttpServer proxy([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {textDelta("via proxy"), kStreamStop}); });
+  TestHttpServer direct([&](const HttpExchange&, std::size_t) { return streamParts("text/event-stream", {textDelta("direct"), kStreamStop}); });
   ::setenv("http_proxy", proxy.url().c_str(), 1);
   ::unsetenv("no_proxy");
   ::unsetenv("NO_PROXY");

@@ -13,13 +13,13 @@ using namespace cadre;
 using namespace cadre::security;
 
 namespace {
-struct TempDir {
+struct ApprovalsDir {
   fs::path dir;
-  TempDir() {
+  ApprovalsDir() {
     char tmpl[] = "/tmp/cadre-approvals-XXXXXX";
     dir = ::mkdtemp(tmpl);
   }
-  ~TempDir() {
+  ~ApprovalsDir() {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
@@ -27,7 +27,7 @@ struct TempDir {
 }  // namespace
 
 TEST_CASE("approvals: rules persist and reload", "[approvals]") {
-  TempDir t;
+  ApprovalsDir t;
   auto file = t.dir / "state/approvals.json";
   auto store = ApprovalStore::load(file);
   REQUIRE(store);
@@ -48,7 +48,7 @@ TEST_CASE("approvals: rules persist and reload", "[approvals]") {
 }
 
 TEST_CASE("approvals: a broken file is an error naming it", "[approvals]") {
-  TempDir t;
+  ApprovalsDir t;
   auto file = t.dir / "approvals.json";
   std::ofstream(file) << "{\"commands\": [ {\"program\": ";
   auto store = ApprovalStore::load(file);

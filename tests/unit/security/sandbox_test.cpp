@@ -30,19 +30,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
+class SandboxDir {
  public:
-  TempDir() {
+  SandboxDir() {
     std::string tmpl = (fs::temp_directory_path() / "cadre-sandbox-test-XXXXXX").string();
     REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
     path_ = fs::canonical(tmpl);
   }
-  ~TempDir() {
+  ~SandboxDir() {
     std::error_code ec;
     fs::remove_all(path_, ec);
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  SandboxDir(const SandboxDir&) = delete;
+  SandboxDir& operator=(const SandboxDir&) = delete;
   const fs::path& path() const { return path_; }
   std::string str() const { return path_.string(); }
 
@@ -68,7 +68,7 @@ std::string uniqueToken(const std::string& prefix) {
   return prefix + std::to_string(rng() % 1000000000ull);
 }
 
-SandboxSpec specIn(const TempDir& dir, std::vector<std::string> argv) {
+SandboxSpec specIn(const SandboxDir& dir, std::vector<std::string> argv) {
   SandboxSpec spec;
   spec.argv = std::move(argv);
   spec.cwd = dir.str();
@@ -143,7 +143,7 @@ TEST_CASE("probe finds a working bwrap and says how limits are enforced", "[sand
 
 TEST_CASE("output, exit codes and signals are reported", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   SandboxResult echo = run(specIn(dir, {"echo", "hello sandbox"}));
   CHECK(echo.stdoutData == "hello sandbox\n");
   CHECK(echo.exitCode == 0);
@@ -166,7 +166,7 @@ TEST_CASE("output, exit codes and signals are reported", "[sandbox]") {
 
 TEST_CASE("a missing command exits 127 with a clear message", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   for (bool unsandboxed : {false, true}) {
     SandboxSpec spec = specIn(dir, {"cadre-no-such-command", "arg"});
     spec.unsandboxed = unsandboxed;
@@ -180,7 +180,7 @@ TEST_CASE("a missing command exits 127 with a clear message", "[sandbox]") {
 
 TEST_CASE("the working directory is honoured", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   fs::create_directories(dir.path() / "sub" / "deeper");
   SandboxSpec spec = specIn(dir, {"pwd"});
   CHECK(run(spec).stdoutData == dir.str() + "\n");
@@ -190,7 +190,7 @@ TEST_CASE("the working directory is honoured", "[sandbox]") {
 
 TEST_CASE("writes land in writable paths and nowhere else", "[sandbox]") {
   requireSandbox();
-  TempDir work, project;
+  SandboxDir work, project;
   writeFile(project.path() / "src.txt", "project source\n");
   std::string token = uniqueToken("cadre-write-probe-");
 
@@ -223,7 +223,7 @@ TEST_CASE("writes land in writable paths and nowhere else", "[sandbox]") {
 
 TEST_CASE("masked files and directories reveal nothing, however they are read", "[sandbox]") {
   requireSandbox();
-  TempDir project, readOnly;
+  SandboxDir project, readOnly;
   std::string secret = uniqueToken("SECRET-VALUE-");
   writeFile(project.path() / ".env", "API_TOKEN=" + secret + "\n");
   writeFile(project.path() / "normal.txt", "plain content\n");
@@ -281,7 +281,7 @@ TEST_CASE("no network unless it was granted", "[sandbox]") {
   REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
   int port = ntohs(addr.sin_port);
 
-  TempDir dir;
+  SandboxDir dir;
   SandboxSpec spec = specIn(dir, {"python3", "-c",
                                   "import socket; socket.create_connection(('127.0.0.1', " + std::to_string(port) +
                                       "), 2); print('connected')"});
@@ -302,7 +302,7 @@ TEST_CASE("the environment is clean: no API keys, only the base variables", "[sa
   std::string key = uniqueToken("sk-test-leak-");
   ::setenv("OPENAI_API_KEY", key.c_str(), 1);
   ::setenv("ANTHROPIC_API_KEY", key.c_str(), 1);
-  TempDir dir;
+  SandboxDir dir;
   for (bool unsandboxed : {false, true}) {
     SandboxSpec spec = specIn(dir, {"env"});
     spec.unsandboxed = unsandboxed;
@@ -325,7 +325,7 @@ TEST_CASE("the environment is clean: no API keys, only the base variables", "[sa
 
 TEST_CASE("inside: no capabilities, no view of the host's processes", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   SandboxResult caps = run(specIn(dir, {"grep", "CapEff", "/proc/self/status"}));
   CHECK(caps.stdoutData == "CapEff:\t0000000000000000\n");
   SandboxResult own = run(specIn(dir, {"test", "-e", "/proc/" + std::to_string(::getpid())}));
@@ -342,7 +342,7 @@ TEST_CASE("inside: no capabilities, no view of the host's processes", "[sandbox]
 
 TEST_CASE("a fork bomb ends at the process limit and leaves nothing behind", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   std::string marker = uniqueToken("cadre-bomb-");
   SandboxSpec spec = specIn(dir, {"bash", "-c", ":(){ :|:& };:; wait", marker});
   spec.limits.maxProcesses = 50;
@@ -366,7 +366,7 @@ TEST_CASE("a fork bomb ends at the process limit and leaves nothing behind", "[s
 TEST_CASE("processes that leave the process group are killed too", "[sandbox]") {
   requireSandbox();
   for (bool unsandboxed : {false, true}) {
-    TempDir dir;
+    SandboxDir dir;
     // Orphaned, in their own sessions, spawned until the limit refuses more
     // and then until the wall clock runs out: only the pid namespace or the
     // cgroup can find them all.
@@ -389,7 +389,7 @@ TEST_CASE("processes that leave the process group are killed too", "[sandbox]") 
 TEST_CASE("a timeout kills the whole tree, background children included", "[sandbox]") {
   requireSandbox();
   for (bool unsandboxed : {false, true}) {
-    TempDir dir;
+    SandboxDir dir;
     // Unique durations make the sleeps findable in /proc from outside.
     std::string background = uniqueToken("100.");
     std::string foreground = uniqueToken("200.");
@@ -423,7 +423,7 @@ TEST_CASE("a timeout kills the whole tree, background children included", "[sand
 
 TEST_CASE("output beyond the cap is dropped without blocking the command", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   SandboxResult r = run(specIn(dir, {"sh", "-c", "yes | head -c 10000000"}));
   CHECK(r.exitCode == 0);
   CHECK(r.stdoutData.size() == (1u << 20));
@@ -442,7 +442,7 @@ TEST_CASE("output beyond the cap is dropped without blocking the command", "[san
 
 TEST_CASE("the cancel flag stops a run within a second", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   std::atomic<bool> cancel{false};
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -458,7 +458,7 @@ TEST_CASE("the cancel flag stops a run within a second", "[sandbox]") {
 
 TEST_CASE("CPU and memory limits stop the command and say which", "[sandbox]") {
   requireSandbox();
-  TempDir dir;
+  SandboxDir dir;
   SandboxSpec cpu = specIn(dir, {"python3", "-c", "while True: pass"});
   cpu.limits.cpuSeconds = 1;
   SandboxResult spun = run(cpu);
@@ -486,7 +486,7 @@ TEST_CASE("CPU and memory limits stop the command and say which", "[sandbox]") {
 }
 
 TEST_CASE("unsandboxed runs skip bwrap and say so", "[sandbox]") {
-  TempDir dir;
+  SandboxDir dir;
   SandboxSpec spec = specIn(dir, {"sh", "-c", "pwd; echo out > f.txt"});
   spec.unsandboxed = true;
   spec.bwrapPath = "/nonexistent/bwrap";  // proves bwrap is not what ran it
@@ -498,7 +498,7 @@ TEST_CASE("unsandboxed runs skip bwrap and say so", "[sandbox]") {
 }
 
 TEST_CASE("a missing or failing bwrap is Unavailable with its reason", "[sandbox]") {
-  TempDir dir;
+  SandboxDir dir;
   SandboxSpec spec = specIn(dir, {"true"});
   spec.bwrapPath = "/nonexistent/bwrap";
   auto missing = runSandboxed(spec);
@@ -507,7 +507,7 @@ TEST_CASE("a missing or failing bwrap is Unavailable with its reason", "[sandbox
   CHECK(missing.error().message.find("bubblewrap (bwrap) not found: install the bubblewrap package") !=
         std::string::npos);
 
-  TempDir fake;
+  SandboxDir fake;
   fs::path script = fake.path() / "bwrap";
   writeFile(script,
             "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely because the kernel does not "
@@ -525,7 +525,7 @@ TEST_CASE("a missing or failing bwrap is Unavailable with its reason", "[sandbox
 }
 
 TEST_CASE("bad specs are refused as InvalidParams", "[sandbox]") {
-  TempDir dir;
+  SandboxDir dir;
   auto refused = [&](SandboxSpec spec, const std::string& why) {
     auto r = runSandboxed(spec);
     INFO(why);

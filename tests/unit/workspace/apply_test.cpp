@@ -20,15 +20,15 @@ using namespace cadre::workspace;
 
 namespace {
 
-struct Tree {
+struct ApplyTree {
   fs::path dir;
-  Tree() {
+  ApplyTree() {
     char tmpl[] = "/tmp/cadre-apply-XXXXXX";
     dir = fs::canonical(::mkdtemp(tmpl));
     fs::create_directories(dir / "proj");
     fs::create_directories(dir / "journal");
   }
-  ~Tree() {
+  ~ApplyTree() {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
@@ -48,7 +48,7 @@ std::string newText(int i) { return "NEW content of file " + std::to_string(i) +
 }  // namespace
 
 TEST_CASE("apply: writes, creates, deletes; keeps modes; leaves no temp behind", "[apply]") {
-  Tree t;
+  ApplyTree t;
   t.put("run.sh", "echo old\n");
   ::chmod(t.p("run.sh").c_str(), 0755);
   t.put("gone.txt", "bye\n");
@@ -74,7 +74,7 @@ TEST_CASE("apply: writes, creates, deletes; keeps modes; leaves no temp behind",
 }
 
 TEST_CASE("apply: a user edit since the fork is merged, or refuses the whole apply", "[apply]") {
-  Tree t;
+  ApplyTree t;
   const std::string base = "a\nb\nc\nd\ne\nf\ng\n";
   t.put("x.txt", "a\nb\nc\nd\ne\nf\nUSER\n");  // the user changed the last line meanwhile
   t.put("y.txt", "1\n");
@@ -99,7 +99,7 @@ TEST_CASE("apply: SIGKILL mid-apply, then recovery: every file all old or all ne
   // Kill at many moments: before the journal says prepared, between renames,
   // after the last one.
   for (int killAfterMs : {1, 5, 20, 60, 110, 160, 260, 420}) {
-    Tree t;
+    ApplyTree t;
     std::vector<ApplyFile> files;
     for (int i = 0; i < kFiles; ++i) {
       t.put("f" + std::to_string(i) + ".txt", oldText(i));

@@ -31,14 +31,14 @@ using namespace cadre::workspace;
 
 namespace {
 
-struct Tree {
+struct CheckpointTree {
   fs::path dir;
-  Tree() {
+  CheckpointTree() {
     char tmpl[] = "/tmp/cadre-checkpoints-XXXXXX";
     dir = fs::canonical(::mkdtemp(tmpl));
     fs::create_directories(dir / "proj");
   }
-  ~Tree() {
+  ~CheckpointTree() {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
@@ -87,7 +87,7 @@ CheckpointExclude denyEnv() {
   };
 }
 
-CheckpointStore open(const Tree& t, CheckpointOptions options = {}) {
+CheckpointStore open(const CheckpointTree& t, CheckpointOptions options = {}) {
   if (!options.exclude) options.exclude = denyEnv();
   auto store = CheckpointStore::open(t.repo(), t.root(), std::move(options));
   REQUIRE(store);
@@ -116,7 +116,7 @@ mode_t modeOf(const fs::path& p) {
 }  // namespace
 
 TEST_CASE("checkpoints: create, list, nothing changed, stat cache", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   for (int i = 0; i < 50; ++i) t.put("src/m" + std::to_string(i) + ".py", "x = " + std::to_string(i) + "\n");
   t.put("README.md", "# project\n");
   t.age();
@@ -186,7 +186,7 @@ TEST_CASE("checkpoints: create, list, nothing changed, stat cache", "[checkpoint
 }
 
 TEST_CASE("checkpoints: a same-size rewrite right after a checkpoint is seen (racy clean)", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   auto store = open(t);
   for (int round = 0; round < 20; ++round) {
     t.put("f.txt", round % 2 ? "bbbb" : "aaaa");
@@ -203,7 +203,7 @@ TEST_CASE("checkpoints: a same-size rewrite right after a checkpoint is seen (ra
 }
 
 TEST_CASE("checkpoints: the user's .git is byte-identical after create, list, diff and restore", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("a.py", "print('a')\n");
   t.put("lib/b.py", "def b(): pass\n");
   t.put(".gitignore", "*.log\n");
@@ -237,7 +237,7 @@ TEST_CASE("checkpoints: the user's .git is byte-identical after create, list, di
 }
 
 TEST_CASE("checkpoints: nothing is written into the work tree", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("a.txt", "a\n");
   const auto before = fingerprint(t.root());
   auto store = open(t);
@@ -252,7 +252,7 @@ TEST_CASE("checkpoints: nothing is written into the work tree", "[checkpoints]")
 }
 
 TEST_CASE("checkpoints: restore brings back contents, modes and symlinks, and deletes new files", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("a.txt", "alpha\n");
   t.put("bin/run.sh", "#!/bin/sh\necho hi\n");
   ::chmod(t.p("bin/run.sh").c_str(), 0755);
@@ -344,7 +344,7 @@ TEST_CASE("checkpoints: restore brings back contents, modes and symlinks, and de
 }
 
 TEST_CASE("checkpoints: deny-listed files are never stored, nor written by a restore", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("app.py", "ok\n");
   t.put(".env", "SECRET=1\n");
   t.put("conf/.env.local", "SECRET=2\n");
@@ -372,7 +372,7 @@ TEST_CASE("checkpoints: deny-listed files are never stored, nor written by a res
 }
 
 TEST_CASE("checkpoints: files over the size cap are skipped and reported", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("small.txt", "small\n");
   t.put("data/big.bin", std::string(4096, 'b'));
   CheckpointOptions options;
@@ -389,7 +389,7 @@ TEST_CASE("checkpoints: files over the size cap are skipped and reported", "[che
 }
 
 TEST_CASE("checkpoints: nested repositories and submodules are folders; their .git is never stored", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("top.txt", "top\n");
   t.put(".gitignore", "*.tmp\n");
   REQUIRE(t.sh("git init -q -b main .") == 0);
@@ -426,7 +426,7 @@ TEST_CASE("checkpoints: nested repositories and submodules are folders; their .g
 }
 
 TEST_CASE("checkpoints: the scan ignores exactly what git ignores", "[checkpoints][ignore]") {
-  Tree t;
+  CheckpointTree t;
   const std::vector<std::string> files = {
       "a.py",          "a.pyc",         "b.log",          "keep.log",        "build/out.txt",     "src/build/x.c",  "src/main.c",
       "src/gen/g.c",   "src/gen/k.c",   "doc/frotz/a",    "x/doc/frotz/b",   "deep/a/b/c.txt",    "deep/a/b/c.md",  "foo/bar/baz.txt",
@@ -493,7 +493,7 @@ TEST_CASE("checkpoints: wildmatch agrees with git on the tricky cases", "[checkp
 }
 
 TEST_CASE("checkpoints: the user switching branches or stashing underneath changes nothing", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("a.txt", "one\n");
   REQUIRE(t.sh("git init -q -b main . && git add -A && git -c user.name=t -c user.email=t@t commit -qm one") == 0);
   auto store = open(t);
@@ -518,7 +518,7 @@ TEST_CASE("checkpoints: the user switching branches or stashing underneath chang
 }
 
 TEST_CASE("checkpoints: diff shows a unified patch and per-file stats", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("a.py", "one\ntwo\nthree\n");
   t.put("gone.py", "bye\n");
   auto store = open(t);
@@ -548,7 +548,7 @@ TEST_CASE("checkpoints: diff shows a unified patch and per-file stats", "[checkp
 }
 
 TEST_CASE("checkpoints: prune keeps the newest, the current task, and one per finished task", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   auto store = open(t, [] {
     CheckpointOptions o;
     o.autoMaintain = false;
@@ -640,7 +640,7 @@ TEST_CASE("checkpoints: prune keeps the newest, the current task, and one per fi
 }
 
 TEST_CASE("checkpoints: a first checkpoint writes one pack that git itself verifies", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   for (int i = 0; i < 300; ++i) t.put("d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".txt", std::string(i * 13, 'a' + i % 26) + "\n");
   t.put("same1.txt", "dup\n");
   t.put("same2.txt", "dup\n");  // one blob, two names
@@ -659,7 +659,7 @@ TEST_CASE("checkpoints: a first checkpoint writes one pack that git itself verif
 }
 
 TEST_CASE("checkpoints: one pack per checkpoint, merged as they pile up; the disk stays bounded", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   std::string text;
   for (int line = 0; line < 200; ++line) text += "line " + std::to_string(line) + " of a file that changes a little each time\n";
   for (int i = 0; i < 40; ++i) t.put("f" + std::to_string(i) + ".txt", std::to_string(i) + text);
@@ -715,7 +715,7 @@ TEST_CASE("checkpoints: deltas round-trip", "[checkpoints]") {
 }
 
 TEST_CASE("checkpoints: files replaced by folders and back", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   t.put("x", "file\n");
   t.put("y/inner.txt", "dir\n");
   auto store = open(t);
@@ -737,7 +737,7 @@ TEST_CASE("checkpoints: files replaced by folders and back", "[checkpoints]") {
 }
 
 TEST_CASE("checkpoints: random edits, each checkpoint's tree equals the one git writes for the same files", "[checkpoints]") {
-  Tree t;
+  CheckpointTree t;
   auto store = open(t);
   const fs::path gitDir = t.dir / "oracle.git";
   REQUIRE(std::system(("git init -q --bare '" + gitDir.string() + "' >/dev/null 2>&1").c_str()) == 0);
