@@ -15,6 +15,7 @@
 
 #include "server/workspace/checkpoint_ignore.hpp"
 #include "support/files.hpp"
+#include "support/parallel_for.hpp"
 
 namespace cadre::workspace {
 namespace {
@@ -119,7 +120,7 @@ class Walker {
     std::vector<Task*> level;
     for (auto& c : root.children) level.push_back(c.get());
     while (!level.empty()) {
-      parallelFor(level.size(), [&](std::size_t k) { walkTask(*level[k]); });
+      cadre::parallelFor(level.size(), threads_, [&](std::size_t k) { walkTask(*level[k]); });
       std::vector<Task*> next;
       for (Task* t : level)
         for (auto& c : t->children) next.push_back(c.get());
@@ -130,23 +131,6 @@ class Walker {
   }
 
  private:
-  template <class F>
-  void parallelFor(std::size_t n, F&& f) {
-    const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads_, n));
-    if (workers <= 1) {
-      for (std::size_t i = 0; i < n; ++i) f(i);
-      return;
-    }
-    std::atomic<std::size_t> next{0};
-    auto run = [&] {
-      for (std::size_t i = next++; i < n; i = next++) f(i);
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < workers; ++t) pool.emplace_back(run);
-    run();
-    for (auto& t : pool) t.join();
-  }
-
   void assemble(Task& t, ScanResult& out) {
     out.directories += t.directories;
     out.ignored += t.ignored;
