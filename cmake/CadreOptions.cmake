@@ -12,9 +12,14 @@ set(CADRE_SANITIZE "" CACHE STRING "Sanitizers for every target, e.g. address,un
 add_library(cadre_flags INTERFACE)
 target_compile_options(cadre_flags INTERFACE -Wall -Wextra -Wno-unused-parameter)
 target_include_directories(cadre_flags INTERFACE ${PROJECT_SOURCE_DIR})
+# ASIO_DISABLE_STD_ALIGNED_ALLOC: asio picks aligned_alloc/free or operator
+# new/delete for its handler memory by whether libstdc++'s config header came
+# before its own, so two sources could inline different halves of the pair
+# (ASan caught an alloc-dealloc mismatch once unity builds reordered the
+# includes). One choice for every source: operator new/delete.
 target_compile_definitions(cadre_flags INTERFACE
   CADRE_VERSION="${PROJECT_VERSION}"
-  ASIO_STANDALONE ASIO_NO_DEPRECATED)
+  ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
 # Unity builds (the Makefile turns them on) compile several sources of a
 # target as one; GCC then warns about members whose types sit in the
 # anonymous namespace of the same file, which is what those files intend.
