@@ -86,12 +86,15 @@ struct QuerySlot {
   std::once_flag once;
   QueryPtr query;
   std::optional<Error> error;
+  std::uint32_t firstImportPattern = 0;  // the combined tags + imports query only
 };
 
 struct QueryCache {
   std::mutex mu;
-  std::map<std::pair<std::string_view, QueryKind>, std::unique_ptr<QuerySlot>> slots;
+  // Kind -1: the combined tags + imports query of symbolsQuery().
+  std::map<std::pair<std::string_view, int>, std::unique_ptr<QuerySlot>> slots;
 };
+
 
 QueryCache& cache() {
   static QueryCache c;
@@ -164,7 +167,9 @@ bool isKnownCapture(QueryKind kind, std::string_view c) {
   return false;
 }
 
-Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::string_view source, std::string_view where) {
+namespace {
+
+Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::string_view source, std::string_view where, bool alsoImports) {
   std::uint32_t offset = 0;
   TSQueryError error = TSQueryErrorNone;
   QueryPtr q(ts_query_new(lang.grammar, source.data(), static_cast<std::uint32_t>(source.size()), &offset, &error));
@@ -178,9 +183,15 @@ Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::strin
     const char* name = ts_query_capture_name_for_id(q.get(), i, &len);
     std::string_view capture(name, len);
     if (!capture.empty() && capture.front() == '_') continue;  // private helper captures
-    if (!isKnownCapture(kind, capture)) return makeError(ErrorCode::InternalError, std::string(where) + ": unknown capture @" + std::string(capture));
+    if (!isKnownCapture(kind, capture) && !(alsoImports && isKnownCapture(QueryKind::Imports, capture))) return makeError(ErrorCode::InternalError, std::string(where) + ": unknown capture @" + std::string(capture));
   }
   return q;
+}
+
+}  // namespace
+
+Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::string_view source, std::string_view where) {
+  return compileQuery(lang, kind, source, where, /*alsoImports=*/false);
 }
 
 namespace {
@@ -197,20 +208,48 @@ void compileInto(const Language& lang, QueryKind kind, QuerySlot& slot) {
   slot.query = std::move(*q);
 }
 
+QuerySlot& slotFor(std::string_view lang, int kind) {
+  QueryCache& c = cache();
+  std::lock_guard lock(c.mu);
+  auto& entry = c.slots[std::make_pair(lang, kind)];
+  if (!entry) entry = std::make_unique<QuerySlot>();
+  return *entry;
+}
+
 }  // namespace
 
 Expected<const TSQuery*> query(const Language& lang, QueryKind kind) {
-  QuerySlot* slot;
-  {
-    QueryCache& c = cache();
-    std::lock_guard lock(c.mu);
-    auto& entry = c.slots[std::make_pair(lang.id, kind)];
-    if (!entry) entry = std::make_unique<QuerySlot>();
-    slot = entry.get();
-  }
-  std::call_once(slot->once, [&] { compileInto(lang, kind, *slot); });
-  if (slot->error) return *slot->error;
-  return static_cast<const TSQuery*>(slot->query.get());
+  QuerySlot& slot = slotFor(lang.id, static_cast<int>(kind));
+  std::call_once(slot.once, [&] { compileInto(lang, kind, slot); });
+  if (slot.error) return *slot.error;
+  return static_cast<const TSQuery*>(slot.query.get());
+}
+
+Expected<SymbolsQuery> symbolsQuery(const Language& lang) {
+  QuerySlot& slot = slotFor(lang.id, -1);
+  std::call_once(slot.once, [&] {
+    const std::string tags = withInherited(lang.id, QueryKind::Tags);
+    const std::string source = tags + "\n" + withInherited(lang.id, QueryKind::Imports);
+    if (source.size() <= 1) return;
+    const std::string where = "grammars/queries/" + std::string(lang.id) + "/{tags,imports}.scm";
+    // Both vocabularies are allowed; each file alone was checked against its own.
+    auto q = compileQuery(lang, QueryKind::Tags, source, where, /*alsoImports=*/true);
+    if (!q) {
+      slot.error = q.error();
+      return;
+    }
+    slot.query = std::move(*q);
+    const std::uint32_t patterns = ts_query_pattern_count(slot.query.get());
+    slot.firstImportPattern = patterns;
+    for (std::uint32_t i = 0; i < patterns; ++i) {
+      if (ts_query_start_byte_for_pattern(slot.query.get(), i) > tags.size()) {
+        slot.firstImportPattern = i;
+        break;
+      }
+    }
+  });
+  if (slot.error) return *slot.error;
+  return SymbolsQuery{slot.query.get(), slot.firstImportPattern};
 }
 
 }  // namespace cadre::analysis

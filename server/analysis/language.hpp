@@ -44,4 +44,15 @@ bool isKnownCapture(QueryKind kind, std::string_view capture);
 
 std::string_view queryKindName(QueryKind kind);
 
+// The tags and imports queries compiled as one, which is what extraction
+// runs: a query cursor's cost is mostly its walk over every node of the
+// tree, so one walk for both halves the extraction's share of indexing.
+// Patterns below `firstImportPattern` come from tags.scm, the rest from
+// imports.scm. `query` is null when the language has neither.
+struct SymbolsQuery {
+  const TSQuery* query = nullptr;
+  std::uint32_t firstImportPattern = 0;
+};
+Expected<SymbolsQuery> symbolsQuery(const Language& lang);
+
 }  // namespace cadre::analysis

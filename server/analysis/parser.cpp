@@ -2,10 +2,12 @@
 #include "server/analysis/parser.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <regex>
 #include <set>
+#include <unordered_map>
 
 namespace cadre::analysis {
 namespace {
@@ -292,138 +294,184 @@ std::int16_t argumentCount(TSNode call) {
   return static_cast<std::int16_t>(n);
 }
 
-// Runs the tags query over the whole tree, or only within `range` (a whole
-// top-level node, for incremental updates; what a match captures outside it
-// is dropped).
 using ByteRange = std::pair<std::uint32_t, std::uint32_t>;
 
-// `containers`: large nodes an incremental update descended through; their
-// own definitions (a namespace, a class) are taken too, since the edit may
-// have created them.
-void extractTagsIn(std::string_view lang, const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out,
-                   const ByteRange* range, const std::vector<ByteRange>* containers = nullptr) {
-  QueryCursorPtr cursor(ts_query_cursor_new());
-  // Why a match limit: a pathological file must not make one query run away.
-  ts_query_cursor_set_match_limit(cursor.get(), 4096);
-  if (range) ts_query_cursor_set_byte_range(cursor.get(), range->first, range->second);
-  ts_query_cursor_exec(cursor.get(), q, root);
-  // One per thread: its compiled regexes serve every file that thread indexes.
-  thread_local Predicates predicates;
-  TSQueryMatch match;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> seenDefs;  // (start, nameStart) → index
-  while (ts_query_cursor_next_match(cursor.get(), &match)) {
-    if (!predicates.accept(q, match, text)) continue;
+// What each capture of a query means to the extractor, looked up by capture
+// id so a match is read without comparing capture names.
+enum class Role : std::uint8_t {
+  None, Name, Body, Definition, Reference,
+  Import, ImportModule, ImportName, ImportAlias, ImportDefault, ImportNamespace, ImportWildcard, ImportReexport,
+  ExportName, ExportDefault,
+};
+struct CaptureRole {
+  Role role = Role::None;
+  SymbolKind definition = SymbolKind::Function;
+  ReferenceKind reference = ReferenceKind::Name;
+};
+
+std::vector<CaptureRole> captureRoles(const TSQuery* q) {
+  static const std::pair<std::string_view, Role> kFixed[] = {
+      {"name", Role::Name},
+      {"body", Role::Body},
+      {"import", Role::Import},
+      {"import.module", Role::ImportModule},
+      {"import.name", Role::ImportName},
+      {"import.alias", Role::ImportAlias},
+      {"import.default", Role::ImportDefault},
+      {"import.namespace", Role::ImportNamespace},
+      {"import.wildcard", Role::ImportWildcard},
+      {"import.reexport", Role::ImportReexport},
+      {"export.name", Role::ExportName},
+      {"export.default", Role::ExportDefault},
+  };
+  std::vector<CaptureRole> roles(ts_query_capture_count(q));
+  for (std::uint32_t id = 0; id < roles.size(); ++id) {
+    const std::string_view c = captureName(q, id);
+    CaptureRole& r = roles[id];
+    for (const auto& [name, role] : kFixed) {
+      if (c == name) r.role = role;
+    }
+    if (c.starts_with("definition.") && symbolKindFromName(c.substr(11), r.definition)) r.role = Role::Definition;
+    if (c.starts_with("reference.") && referenceKindFromName(c.substr(10), r.reference)) r.role = Role::Reference;
+  }
+  return roles;
+}
+
+// Definitions and references from tags matches, over the whole tree or only
+// within `range` (a whole top-level node, for incremental updates; what a
+// match captures outside it is dropped). `containers`: large nodes an
+// incremental update descended through; their own definitions (a namespace,
+// a class) are taken too, since the edit may have created them.
+class TagCollector {
+ public:
+  TagCollector(std::string_view lang, std::string_view text, FileSymbols& out, const ByteRange* range = nullptr,
+               const std::vector<ByteRange>* containers = nullptr)
+      : lang_(lang), text_(text), out_(out), range_(range), containers_(containers) {}
+
+  void add(const TSQueryMatch& match, const std::vector<CaptureRole>& roles) {
     const TSNode* name = nullptr;
     const TSNode* body = nullptr;
     const TSNode* item = nullptr;
-    std::string_view role;
+    const CaptureRole* role = nullptr;
     for (std::uint16_t k = 0; k < match.capture_count; ++k) {
-      std::string_view c = captureName(q, match.captures[k].index);
-      if (c == "name") name = &match.captures[k].node;
-      else if (c == "body") body = &match.captures[k].node;
-      else if (c.substr(0, 11) == "definition." || c.substr(0, 10) == "reference.") {
+      const CaptureRole& r = roles[match.captures[k].index];
+      if (r.role == Role::Name) name = &match.captures[k].node;
+      else if (r.role == Role::Body) body = &match.captures[k].node;
+      else if (r.role == Role::Definition || r.role == Role::Reference) {
         item = &match.captures[k].node;
-        role = c;
+        role = &r;
       }
     }
-    if (!name || !item) continue;
-    if (range && (ts_node_start_byte(*item) < range->first || ts_node_end_byte(*item) > range->second)) {
+    if (!name || !item) return;
+    const bool definition = role->role == Role::Definition;
+    if (range_ && (ts_node_start_byte(*item) < range_->first || ts_node_end_byte(*item) > range_->second)) {
       const ByteRange span{ts_node_start_byte(*item), ts_node_end_byte(*item)};
-      const bool container = role.front() == 'd' && containers && std::find(containers->begin(), containers->end(), span) != containers->end();
-      if (!container) continue;
+      const bool container = definition && containers_ && std::find(containers_->begin(), containers_->end(), span) != containers_->end();
+      if (!container) return;
     }
-    std::string nameText(textOf(*name, text));
-    if (nameText.empty()) continue;
-    if (role.front() == 'd') {
-      SymbolKind kind;
-      if (!symbolKindFromName(role.substr(11), kind)) continue;
-      auto key = std::make_pair(ts_node_start_byte(*item), ts_node_start_byte(*name));
-      if (auto seen = seenDefs.find(key); seen != seenDefs.end()) {
+    const std::string_view nameText = textOf(*name, text_);
+    if (nameText.empty()) return;
+    if (definition) {
+      const SymbolKind kind = role->definition;
+      const std::uint64_t key = static_cast<std::uint64_t>(ts_node_start_byte(*item)) << 32 | ts_node_start_byte(*name);
+      if (auto seen = seen_.find(key); seen != seen_.end()) {
         // Several patterns may match one node (a method is also a function):
         // the more specific kind wins.
-        Definition& existing = out.definitions[seen->second];
+        Definition& existing = pending_[seen->second].definition;
         if (specificity(kind) > specificity(existing.kind)) existing.kind = kind;
-        continue;
+        return;
       }
-      seenDefs[key] = out.definitions.size();
-      Definition d;
-      d.name = std::move(nameText);
-      d.kind = kind;
-      d.span = spanOf(*item);
-      d.nameSpan = spanOf(*name);
-      d.signature = signatureOf(*item, body, text);
-      if (kind == SymbolKind::Function || kind == SymbolKind::Method || kind == SymbolKind::Constructor) callableShape(lang, *item, text, d);
-      out.definitions.push_back(std::move(d));
+      seen_.emplace(key, pending_.size());
+      Pending p;
+      p.definition.name = std::string(nameText);
+      p.definition.kind = kind;
+      p.definition.span = spanOf(*item);
+      p.definition.nameSpan = spanOf(*name);
+      p.item = *item;
+      p.hasBody = body != nullptr;
+      if (body) p.body = *body;
+      pending_.push_back(std::move(p));
     } else {
-      ReferenceKind kind;
-      if (!referenceKindFromName(role.substr(10), kind)) continue;
-      Reference ref{std::move(nameText), kind, spanOf(*name)};
-      if (kind == ReferenceKind::Call) {
-        std::string_view callType = ts_node_type(*item);
+      Reference ref{std::string(nameText), role->reference, spanOf(*name)};
+      if (ref.kind == ReferenceKind::Call) {
+        const std::string_view callType = ts_node_type(*item);
         if (callType == "call" || callType == "call_expression") {
           ref.args = argumentCount(*item);
           TSNode fn = ts_node_child_by_field_name(*item, "function", 8);
           ref.bare = !ts_node_is_null(fn) && ts_node_eq(fn, *name);
         }
       }
-      out.references.push_back(std::move(ref));
+      out_.references.push_back(std::move(ref));
     }
   }
-  // Definitions in source order, each pointing at its innermost container.
-  std::stable_sort(out.definitions.begin(), out.definitions.end(),
-                   [](const Definition& a, const Definition& b) {
-                     return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.span.endByte > b.span.endByte;
-                   });
-  linkParents(out.definitions);
-  // Variables local to a function body are not definitions of the project:
-  // drop them (queries may capture assignments at any depth).
-  std::vector<Definition> kept;
-  kept.reserve(out.definitions.size());
-  auto isLocal = [&](const Definition& d) {
-    const bool variable = d.kind == SymbolKind::Variable || d.kind == SymbolKind::Constant;
-    return variable && d.parent >= 0 && isCallable(out.definitions[d.parent].kind);
-  };
-  // A dropped local still shadows what it names: its callable remembers it.
-  for (std::size_t i = 0; i < out.definitions.size(); ++i) {
-    if (isLocal(out.definitions[i])) out.definitions[out.definitions[i].parent].localNames.push_back(out.definitions[i].name);
-  }
-  for (const auto& d : out.definitions) {
-    if (!isLocal(d)) kept.push_back(d);
-  }
-  if (kept.size() != out.definitions.size()) {
-    out.definitions = std::move(kept);
-    linkParents(out.definitions);
-  }
-  std::sort(out.references.begin(), out.references.end(), [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
-}
 
-void extractTags(std::string_view lang, const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
-  extractTagsIn(lang, q, root, text, out, nullptr);
-}
+  // Definitions in source order, each pointing at its innermost container;
+  // variables local to a callable dropped (queries capture assignments at any
+  // depth) but remembered by it as names that shadow. Signatures and
+  // parameter shapes are read only for the definitions kept.
+  void finish() {
+    std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+      return a.definition.span.startByte != b.definition.span.startByte ? a.definition.span.startByte < b.definition.span.startByte
+                                                                          : a.definition.span.endByte > b.definition.span.endByte;
+    });
+    std::vector<Definition> all;
+    all.reserve(pending_.size());
+    for (auto& p : pending_) all.push_back(std::move(p.definition));
+    linkParents(all);
+    auto isLocal = [&](const Definition& d) {
+      const bool variable = d.kind == SymbolKind::Variable || d.kind == SymbolKind::Constant;
+      return variable && d.parent >= 0 && isCallable(all[static_cast<std::size_t>(d.parent)].kind);
+    };
+    std::vector<char> local(all.size(), 0);
+    for (std::size_t i = 0; i < all.size(); ++i) local[i] = isLocal(all[i]);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (!local[i] && isCallable(all[i].kind)) callableShape(lang_, pending_[i].item, text_, all[i]);
+    }
+    // A dropped local still shadows what it names: its callable remembers it.
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (local[i]) all[static_cast<std::size_t>(all[i].parent)].localNames.push_back(all[i].name);
+    }
+    std::vector<Definition> kept;
+    kept.reserve(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (local[i]) continue;
+      const Pending& p = pending_[i];
+      all[i].signature = signatureOf(p.item, p.hasBody ? &p.body : nullptr, text_);
+      kept.push_back(std::move(all[i]));
+    }
+    if (kept.size() != all.size()) linkParents(kept);
+    out_.definitions = std::move(kept);
+    std::sort(out_.references.begin(), out_.references.end(), [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
+  }
 
-// Runs the imports query over the tree or within `range` (see extractTagsIn).
-// `exportSites`, when given, receives where each export name was found, so an
-// incremental update can tell which exports an edit may have changed.
-void extractImportsIn(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out,
-                      const std::pair<std::uint32_t, std::uint32_t>* range,
-                      std::vector<std::pair<std::string, std::uint32_t>>* exportSites) {
-  QueryCursorPtr cursor(ts_query_cursor_new());
-  ts_query_cursor_set_match_limit(cursor.get(), 4096);
-  if (range) ts_query_cursor_set_byte_range(cursor.get(), range->first, range->second);
-  ts_query_cursor_exec(cursor.get(), q, root);
-  auto inRange = [&](const TSNode& n) { return !range || (ts_node_start_byte(n) >= range->first && ts_node_end_byte(n) <= range->second); };
-  auto addExport = [&](std::string name, const TSNode& n) {
-    if (!inRange(n)) return;
-    if (exportSites) exportSites->emplace_back(name, ts_node_start_byte(n));
-    out.exports.push_back(std::move(name));
+ private:
+  struct Pending {
+    Definition definition;
+    TSNode item{};
+    TSNode body{};
+    bool hasBody = false;
   };
-  // One per thread: its compiled regexes serve every file that thread indexes.
-  thread_local Predicates predicates;
-  TSQueryMatch match;
-  // One Import per (statement, module): `import a, b` imports two modules.
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> byStatement;
-  while (ts_query_cursor_next_match(cursor.get(), &match)) {
-    if (!predicates.accept(q, match, text)) continue;
+
+  std::string_view lang_;
+  std::string_view text_;
+  FileSymbols& out_;
+  const ByteRange* range_;
+  const std::vector<ByteRange>* containers_;
+  std::vector<Pending> pending_;
+  std::unordered_map<std::uint64_t, std::size_t> seen_;  // (item start, name start) → index in pending_
+};
+
+// Imports and exports from imports matches, over the tree or within `range`
+// (see TagCollector). `exportSites`, when given, receives where each export
+// name was found, so an incremental update can tell which exports an edit
+// may have changed.
+class ImportCollector {
+ public:
+  ImportCollector(std::string_view text, FileSymbols& out, const ByteRange* range = nullptr,
+                  std::vector<std::pair<std::string, std::uint32_t>>* exportSites = nullptr)
+      : text_(text), out_(out), range_(range), exportSites_(exportSites) {}
+
+  void add(const TSQueryMatch& match, const std::vector<CaptureRole>& roles) {
     const TSNode* statement = nullptr;
     const TSNode* module = nullptr;
     const TSNode* name = nullptr;
@@ -433,54 +481,95 @@ void extractImportsIn(const TSQuery* q, TSNode root, std::string_view text, File
     bool wildcard = false, reexport = false;
     for (std::uint16_t k = 0; k < match.capture_count; ++k) {
       const TSNode* node = &match.captures[k].node;
-      std::string_view c = captureName(q, match.captures[k].index);
-      if (c == "import") statement = node;
-      else if (c == "import.module") module = node;
-      else if (c == "import.name") name = node;
-      else if (c == "import.alias") alias = node;
-      else if (c == "import.default") def = node;
-      else if (c == "import.namespace") ns = node;
-      else if (c == "import.wildcard") wildcard = true;
-      else if (c == "import.reexport") reexport = true;
-      else if (c == "export.name") addExport(std::string(textOf(*node, text)), *node);
-      else if (c == "export.default") addExport("default", *node);
+      switch (roles[match.captures[k].index].role) {
+        case Role::Import: statement = node; break;
+        case Role::ImportModule: module = node; break;
+        case Role::ImportName: name = node; break;
+        case Role::ImportAlias: alias = node; break;
+        case Role::ImportDefault: def = node; break;
+        case Role::ImportNamespace: ns = node; break;
+        case Role::ImportWildcard: wildcard = true; break;
+        case Role::ImportReexport: reexport = true; break;
+        case Role::ExportName: addExport(std::string(textOf(*node, text_)), *node); break;
+        case Role::ExportDefault: addExport("default", *node); break;
+        default: break;
+      }
     }
-    if (!statement || !inRange(*statement)) continue;
+    if (!statement || !inRange(*statement)) return;
     const auto key = std::make_pair(ts_node_start_byte(*statement), module ? ts_node_start_byte(*module) : 0u);
-    auto it = byStatement.find(key);
-    if (it == byStatement.end()) {
+    auto it = byStatement_.find(key);
+    if (it == byStatement_.end()) {
       Import imp;
       imp.span = spanOf(*statement);
       imp.statement = ts_node_type(*statement);
-      imp.optional = insideFailureHandler(*statement, text);
-      it = byStatement.emplace(key, out.imports.size()).first;
-      out.imports.push_back(std::move(imp));
+      imp.optional = insideFailureHandler(*statement, text_);
+      it = byStatement_.emplace(key, out_.imports.size()).first;
+      out_.imports.push_back(std::move(imp));
     }
-    Import& imp = out.imports[it->second];
+    Import& imp = out_.imports[it->second];
     if (module && imp.module.empty()) {
-      const std::string_view raw = textOf(*module, text);
+      const std::string_view raw = textOf(*module, text_);
       imp.system = !raw.empty() && raw.front() == '<';
       imp.module = unquote(raw);
       imp.moduleSpan = spanOf(*module);
     }
     imp.wildcard = imp.wildcard || wildcard;
     imp.reexport = imp.reexport || reexport;
-    if (ns) imp.namespaceAlias = std::string(textOf(*ns, text));
+    if (ns) imp.namespaceAlias = std::string(textOf(*ns, text_));
     auto addName = [&](std::string n, const TSNode* node, std::string a) {
       for (const auto& existing : imp.names) {
         if (existing.span.startByte == ts_node_start_byte(*node) && existing.name == n) return;
       }
       imp.names.push_back(ImportedName{std::move(n), std::move(a), spanOf(*node)});
     };
-    if (def) addName("default", def, std::string(textOf(*def, text)));
-    if (name) addName(std::string(textOf(*name, text)), name, alias ? std::string(textOf(*alias, text)) : std::string());
+    if (def) addName("default", def, std::string(textOf(*def, text_)));
+    if (name) addName(std::string(textOf(*name, text_)), name, alias ? std::string(textOf(*alias, text_)) : std::string());
   }
-  std::sort(out.exports.begin(), out.exports.end());
-  out.exports.erase(std::unique(out.exports.begin(), out.exports.end()), out.exports.end());
-}
 
-void extractImports(const TSQuery* q, TSNode root, std::string_view text, FileSymbols& out) {
-  extractImportsIn(q, root, text, out, nullptr, nullptr);
+  void finish() {
+    // Statements in source order, whatever order the cursor finished them in.
+    std::stable_sort(out_.imports.begin(), out_.imports.end(), [](const Import& a, const Import& b) { return a.span.startByte < b.span.startByte; });
+    std::sort(out_.exports.begin(), out_.exports.end());
+    out_.exports.erase(std::unique(out_.exports.begin(), out_.exports.end()), out_.exports.end());
+  }
+
+ private:
+  bool inRange(const TSNode& n) const { return !range_ || (ts_node_start_byte(n) >= range_->first && ts_node_end_byte(n) <= range_->second); }
+  void addExport(std::string name, const TSNode& n) {
+    if (!inRange(n)) return;
+    if (exportSites_) exportSites_->emplace_back(name, ts_node_start_byte(n));
+    out_.exports.push_back(std::move(name));
+  }
+
+  std::string_view text_;
+  FileSymbols& out_;
+  const ByteRange* range_;
+  std::vector<std::pair<std::string, std::uint32_t>>* exportSites_;
+  // One Import per (statement, module): `import a, b` imports two modules.
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> byStatement_;
+};
+
+// One walk of the combined tags + imports query over the tree (or `range`),
+// each match handed to the collector of its half. Either collector may be null.
+void runSymbolsQuery(const SymbolsQuery& q, TSNode root, std::string_view text, const ByteRange* range, TagCollector* tags,
+                     ImportCollector* imports) {
+  if (!q.query) return;
+  const std::vector<CaptureRole> roles = captureRoles(q.query);
+  QueryCursorPtr cursor(ts_query_cursor_new());
+  // Why a match limit: a pathological file must not make one query run away.
+  ts_query_cursor_set_match_limit(cursor.get(), 4096);
+  if (range) ts_query_cursor_set_byte_range(cursor.get(), range->first, range->second);
+  ts_query_cursor_exec(cursor.get(), q.query, root);
+  // One per thread: its compiled patterns serve every file that thread indexes.
+  thread_local Predicates predicates;
+  TSQueryMatch match;
+  while (ts_query_cursor_next_match(cursor.get(), &match)) {
+    const bool import = match.pattern_index >= q.firstImportPattern;
+    if (import ? !imports : !tags) continue;
+    if (!predicates.accept(q.query, match, text)) continue;
+    if (import) imports->add(match, roles);
+    else tags->add(match, roles);
+  }
 }
 
 }  // namespace
@@ -521,8 +610,13 @@ FileSymbols extractSymbols(const Language& lang, const TSTree* tree, std::string
   out.language = std::string(lang.id);
   TSNode root = ts_tree_root_node(tree);
   out.syntaxErrors = countErrors(root);
-  if (auto tags = query(lang, QueryKind::Tags); tags && *tags) extractTags(lang.id, *tags, root, text, out);
-  if (auto imports = query(lang, QueryKind::Imports); imports && *imports) extractImports(*imports, root, text, out);
+  if (auto q = symbolsQuery(lang); q && q->query) {
+    TagCollector tags(lang.id, text, out);
+    ImportCollector imports(text, out);
+    runSymbolsQuery(*q, root, text, nullptr, &tags, &imports);
+    tags.finish();
+    imports.finish();
+  }
   return out;
 }
 
@@ -582,12 +676,13 @@ void IncrementalDocument::extractAll() {
   symbols_.language = std::string(lang_->id);
   TSNode root = ts_tree_root_node(tree_.get());
   symbols_.syntaxErrors = countErrors(root);
-  if (auto tags = query(*lang_, QueryKind::Tags); tags && *tags) extractTags(lang_->id, *tags, root, text_, symbols_);
-  if (auto imports = query(*lang_, QueryKind::Imports); imports && *imports) {
-    extractImportsIn(*imports, root, text_, symbols_, nullptr, &exportSites_);
+  if (auto q = symbolsQuery(*lang_); q && q->query) {
+    TagCollector tags(lang_->id, text_, symbols_);
+    ImportCollector imports(text_, symbols_, nullptr, &exportSites_);
+    runSymbolsQuery(*q, root, text_, nullptr, &tags, &imports);
+    tags.finish();
+    imports.finish();
   }
-  std::sort(symbols_.exports.begin(), symbols_.exports.end());
-  symbols_.exports.erase(std::unique(symbols_.exports.begin(), symbols_.exports.end()), symbols_.exports.end());
 }
 
 namespace {
@@ -711,16 +806,33 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
   for (auto& r : symbols_.references) {
     if (shiftSpan(r.span, e) && !intersects(r.span, dirty)) next_symbols.references.push_back(std::move(r));
   }
+  // Imports and exports the same way: kept outside the touched nodes, found
+  // again inside them.
+  for (auto& imp : symbols_.imports) {
+    bool keep = shiftSpan(imp.span, e) && shiftSpan(imp.moduleSpan, e) && !insideRanges(imp.span, dirty) && !intersects(imp.moduleSpan, dirty);
+    for (auto& n : imp.names) keep = keep && shiftSpan(n.span, e);
+    if (keep) next_symbols.imports.push_back(std::move(imp));
+  }
+  std::vector<std::pair<std::string, std::uint32_t>> sites;
+  for (auto& [name, at] : exportSites_) {
+    if (at >= e.startByte && at < e.oldEndByte) continue;
+    const std::uint32_t shifted = at >= e.oldEndByte ? shiftByte(at, e) : at;
+    const Span point{shifted, shifted, {}, {}};
+    if (!intersects(point, dirty)) sites.emplace_back(name, shifted);
+  }
   const std::size_t carriedDefinitions = next_symbols.definitions.size(), carriedReferences = next_symbols.references.size();
-  if (auto tags = query(*lang_, QueryKind::Tags); tags && *tags) {
+  if (auto q = symbolsQuery(*lang_); q && q->query) {
     std::set<std::pair<std::uint32_t, std::uint32_t>> seen;  // containers are found once per range
     for (const auto& range : dirty) {
       FileSymbols part;
-      extractTagsIn(lang_->id, *tags, root, text_, part, &range, &containers);
+      TagCollector tags(lang_->id, text_, part, &range, &containers);
+      ImportCollector imports(text_, next_symbols, &range, &sites);
+      runSymbolsQuery(*q, root, text_, &range, &tags, &imports);
+      tags.finish();
       for (auto& d : part.definitions) {
         if (seen.insert({d.span.startByte, d.nameSpan.startByte}).second) next_symbols.definitions.push_back(std::move(d));
       }
-      next_symbols.references.insert(next_symbols.references.end(), part.references.begin(), part.references.end());
+      std::move(part.references.begin(), part.references.end(), std::back_inserter(next_symbols.references));
     }
   }
   // Both halves are in source order already: merge, do not sort.
@@ -735,23 +847,6 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
   std::stable_sort(next_symbols.references.begin() + static_cast<std::ptrdiff_t>(carriedReferences), next_symbols.references.end(), refOrder);
   std::inplace_merge(next_symbols.references.begin(), next_symbols.references.begin() + static_cast<std::ptrdiff_t>(carriedReferences),
                      next_symbols.references.end(), refOrder);
-  // Imports and exports the same way: kept outside the touched nodes, found
-  // again inside them.
-  for (auto imp : symbols_.imports) {
-    bool keep = shiftSpan(imp.span, e) && shiftSpan(imp.moduleSpan, e) && !insideRanges(imp.span, dirty) && !intersects(imp.moduleSpan, dirty);
-    for (auto& n : imp.names) keep = keep && shiftSpan(n.span, e);
-    if (keep) next_symbols.imports.push_back(std::move(imp));
-  }
-  std::vector<std::pair<std::string, std::uint32_t>> sites;
-  for (auto& [name, at] : exportSites_) {
-    if (at >= e.startByte && at < e.oldEndByte) continue;
-    const std::uint32_t shifted = at >= e.oldEndByte ? shiftByte(at, e) : at;
-    const Span point{shifted, shifted, {}, {}};
-    if (!intersects(point, dirty)) sites.emplace_back(name, shifted);
-  }
-  if (auto imports = query(*lang_, QueryKind::Imports); imports && *imports) {
-    for (const auto& range : dirty) extractImportsIn(*imports, root, text_, next_symbols, &range, &sites);
-  }
   std::stable_sort(next_symbols.imports.begin(), next_symbols.imports.end(),
                    [](const Import& a, const Import& b) { return a.span.startByte < b.span.startByte; });
   exportSites_ = std::move(sites);
