@@ -13,7 +13,6 @@
 // sent, so the Session above sees one shape of failure; a 404 on a session
 // means the server forgot it, which closes the transport (the client then
 // initializes anew).
-#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +25,7 @@
 
 #include "server/mcp/sse_reader.hpp"
 #include "server/mcp/transport.hpp"
+#include "server/models/curl_api.hpp"
 
 namespace cadre::mcp {
 namespace {
@@ -37,8 +37,6 @@ using json = nlohmann::json;
 constexpr int kGetRetryMs = 1000;
 constexpr int kGetMaxRetries = 5;
 constexpr long kDeleteTimeoutMs = 2000;
-
-std::once_flag curlInit;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -70,9 +68,7 @@ struct Exchange {
 
 class HttpTransport : public Transport {
  public:
-  HttpTransport(std::string name, HttpOptions options) : name_(std::move(name)), options_(std::move(options)) {
-    std::call_once(curlInit, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  }
+  HttpTransport(std::string name, HttpOptions options) : name_(std::move(name)), options_(std::move(options)) {}
   ~HttpTransport() override { close(); }
 
   Expected<void> start(Sinks sinks) override {
@@ -226,35 +222,35 @@ class HttpTransport : public Transport {
     }
   }
 
-  curl_slist* headerList(bool json, bool acceptJson) {
+  curl_slist* headerList(const models::CurlApi& curl, bool json, bool acceptJson) {
     curl_slist* h = nullptr;
-    if (json) h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, acceptJson ? "Accept: application/json, text/event-stream" : "Accept: text/event-stream");
+    if (json) h = curl.slist_append(h, "Content-Type: application/json");
+    h = curl.slist_append(h, acceptJson ? "Accept: application/json, text/event-stream" : "Accept: text/event-stream");
     std::lock_guard lock(mu_);
-    if (!sessionId_.empty()) h = curl_slist_append(h, ("Mcp-Session-Id: " + sessionId_).c_str());
-    if (!protocolVersion_.empty()) h = curl_slist_append(h, ("MCP-Protocol-Version: " + protocolVersion_).c_str());
-    for (const auto& [k, v] : options_.headers) h = curl_slist_append(h, (k + ": " + v).c_str());
+    if (!sessionId_.empty()) h = curl.slist_append(h, ("Mcp-Session-Id: " + sessionId_).c_str());
+    if (!protocolVersion_.empty()) h = curl.slist_append(h, ("MCP-Protocol-Version: " + protocolVersion_).c_str());
+    for (const auto& [k, v] : options_.headers) h = curl.slist_append(h, (k + ": " + v).c_str());
     return h;
   }
 
-  CURL* easy(Exchange& ex, curl_slist* headers, long timeoutMs) {
-    CURL* c = curl_easy_init();
+  CURL* easy(const models::CurlApi& curl, Exchange& ex, curl_slist* headers, long timeoutMs) {
+    CURL* c = curl.easy_init();
     if (!c) return nullptr;
-    curl_easy_setopt(c, CURLOPT_URL, options_.url.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &HttpTransport::onHeader);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &HttpTransport::onBody);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &HttpTransport::onProgress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connectTimeoutMs));
-    if (timeoutMs > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeoutMs);
+    curl.setopt<CURLOPT_URL>(c, options_.url.c_str());
+    curl.setopt<CURLOPT_HTTPHEADER>(c, headers);
+    curl.setopt<CURLOPT_HEADERFUNCTION>(c, &HttpTransport::onHeader);
+    curl.setopt<CURLOPT_HEADERDATA>(c, &ex);
+    curl.setopt<CURLOPT_WRITEFUNCTION>(c, &HttpTransport::onBody);
+    curl.setopt<CURLOPT_WRITEDATA>(c, &ex);
+    curl.setopt<CURLOPT_XFERINFOFUNCTION>(c, &HttpTransport::onProgress);
+    curl.setopt<CURLOPT_XFERINFODATA>(c, &ex);
+    curl.setopt<CURLOPT_NOPROGRESS>(c, 0L);
+    curl.setopt<CURLOPT_NOSIGNAL>(c, 1L);
+    curl.setopt<CURLOPT_CONNECTTIMEOUT_MS>(c, static_cast<long>(options_.connectTimeoutMs));
+    if (timeoutMs > 0) curl.setopt<CURLOPT_TIMEOUT_MS>(c, timeoutMs);
     // Redirects could carry the Authorization header to another host.
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.setopt<CURLOPT_FOLLOWLOCATION>(c, 0L);
+    curl.setopt<CURLOPT_PROTOCOLS_STR>(c, "http,https");
     ex.owner = this;
     return c;
   }
@@ -278,27 +274,32 @@ class HttpTransport : public Transport {
   }
 
   void post(const std::string& body, const json& id, const std::string& method, int timeoutMs) {
+    // libcurl is loaded by the first request (models/curl_api.hpp); without
+    // it each request is answered with the loader's error.
+    auto api = models::curlApi();
+    if (!api) return answerWithError(id, "cannot reach MCP server '" + name_ + "' at " + options_.url + ": " + api.error().message);
+    const models::CurlApi& curl = **api;
     Exchange ex;
     ex.initialize = method == "initialize";
-    curl_slist* headers = headerList(true, true);
+    curl_slist* headers = headerList(curl, true, true);
     // A request's POST lives as long as its answer takes; the Session's own
     // timeout decides when to give up, this one only frees the thread.
-    CURL* c = easy(ex, headers, id.is_null() ? timeoutMs : 0);
+    CURL* c = easy(curl, ex, headers, id.is_null() ? timeoutMs : 0);
     if (!c) {
-      curl_slist_free_all(headers);
+      curl.slist_free_all(headers);
       return answerWithError(id, "cannot make an HTTP request (libcurl)");
     }
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ex.status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(headers);
+    curl.setopt<CURLOPT_POSTFIELDS>(c, body.c_str());
+    curl.setopt<CURLOPT_POSTFIELDSIZE>(c, static_cast<long>(body.size()));
+    CURLcode rc = curl.easy_perform(c);
+    curl.getinfo<CURLINFO_RESPONSE_CODE>(c, &ex.status);
+    curl.easy_cleanup(c);
+    curl.slist_free_all(headers);
     if (stop_.load()) return;
 
     if (rc != CURLE_OK && !ex.sse) {
       if (ex.tooBig) return answerWithError(id, "MCP server '" + name_ + "' sent an answer over " + std::to_string(options_.maxMessageBytes >> 20) + " MiB");
-      return answerWithError(id, "cannot reach MCP server '" + name_ + "' at " + options_.url + ": " + curl_easy_strerror(rc));
+      return answerWithError(id, "cannot reach MCP server '" + name_ + "' at " + options_.url + ": " + curl.easy_strerror(rc));
     }
     if (ex.status == 404 && hadSession()) {
       // The server no longer knows the session: the spec says start anew.
@@ -317,7 +318,7 @@ class HttpTransport : public Transport {
     if (ex.sse) {
       if (!ex.sseError.empty()) return answerWithError(id, "MCP server '" + name_ + "': " + ex.sseError);
       if (rc != CURLE_OK && !id.is_null())
-        return answerWithError(id, "the response stream of MCP server '" + name_ + "' broke: " + curl_easy_strerror(rc));
+        return answerWithError(id, "the response stream of MCP server '" + name_ + "' broke: " + curl.easy_strerror(rc));
       // A stream that ended without the answer is answered by the Session's
       // timeout; nothing can be resumed for a server with no event ids.
       return;
@@ -338,19 +339,22 @@ class HttpTransport : public Transport {
 
   // The GET stream: server-initiated messages. 405 means the server offers none.
   void listen() {
+    auto api = models::curlApi();
+    if (!api) return;  // initialize already failed with the reason
+    const models::CurlApi& curl = **api;
     int retries = 0;
     while (!stop_.load() && retries < kGetMaxRetries) {
       Exchange ex;
-      curl_slist* headers = headerList(false, false);
-      CURL* c = easy(ex, headers, 0);
+      curl_slist* headers = headerList(curl, false, false);
+      CURL* c = easy(curl, ex, headers, 0);
       if (!c) {
-        curl_slist_free_all(headers);
+        curl.slist_free_all(headers);
         return;
       }
-      curl_easy_perform(c);
-      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ex.status);
-      curl_easy_cleanup(c);
-      curl_slist_free_all(headers);
+      curl.easy_perform(c);
+      curl.getinfo<CURLINFO_RESPONSE_CODE>(c, &ex.status);
+      curl.easy_cleanup(c);
+      curl.slist_free_all(headers);
       if (stop_.load() || ex.status == 405 || (ex.status >= 400 && ex.status != 404)) return;
       retries = ex.delivered > 0 ? 0 : retries + 1;
       for (int i = 0; i < kGetRetryMs / 50 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -358,19 +362,22 @@ class HttpTransport : public Transport {
   }
 
   void sendDelete(const std::string&) {
+    auto api = models::curlApi();
+    if (!api) return;  // no session could have been opened
+    const models::CurlApi& curl = **api;
     Exchange ex;
-    curl_slist* headers = headerList(false, true);
-    CURL* c = curl_easy_init();
-    if (!c) return curl_slist_free_all(headers);
-    curl_easy_setopt(c, CURLOPT_URL, options_.url.c_str());
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, kDeleteTimeoutMs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t s, std::size_t n, void*) { return s * n; });
-    curl_easy_perform(c);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(headers);
+    curl_slist* headers = headerList(curl, false, true);
+    CURL* c = curl.easy_init();
+    if (!c) return curl.slist_free_all(headers);
+    curl.setopt<CURLOPT_URL>(c, options_.url.c_str());
+    curl.setopt<CURLOPT_CUSTOMREQUEST>(c, "DELETE");
+    curl.setopt<CURLOPT_HTTPHEADER>(c, headers);
+    curl.setopt<CURLOPT_NOSIGNAL>(c, 1L);
+    curl.setopt<CURLOPT_TIMEOUT_MS>(c, kDeleteTimeoutMs);
+    curl.setopt<CURLOPT_WRITEFUNCTION>(c, +[](char*, std::size_t s, std::size_t n, void*) { return s * n; });
+    curl.easy_perform(c);
+    curl.easy_cleanup(c);
+    curl.slist_free_all(headers);
   }
 
   std::string name_;

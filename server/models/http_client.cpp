@@ -1,7 +1,6 @@
 // The libcurl multi loop behind HttpClient; see http_client.hpp.
 #include "server/models/http_client.hpp"
 
-#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,8 +9,10 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "server/models/curl_api.hpp"
 #include "server/models/url.hpp"
 #include "server/security/egress.hpp"
 
@@ -21,9 +22,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-std::once_flag gCurlInit;
-
 struct Transfer {
+  const CurlApi* curl = nullptr;
   HttpClient::TransferId id = 0;
   CURL* easy = nullptr;
   curl_slist* headerList = nullptr;
@@ -40,14 +40,14 @@ struct Transfer {
   char errbuf[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
-    if (easy) curl_easy_cleanup(easy);
-    if (headerList) curl_slist_free_all(headerList);
+    if (easy) curl->easy_cleanup(easy);
+    if (headerList) curl->slist_free_all(headerList);
   }
 
   void deliverHead() {
     if (headDelivered) return;
     headDelivered = true;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &head.status);
+    curl->getinfo<CURLINFO_RESPONSE_CODE>(easy, &head.status);
     if (cb.onHead) cb.onHead(head);
   }
 
@@ -96,7 +96,7 @@ size_t onHeaderLine(char* data, size_t size, size_t count, void* user) {
   }
   if (line == "\r\n" || line == "\n") {
     long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->curl->getinfo<CURLINFO_RESPONSE_CODE>(t->easy, &status);
     if (status >= 200) t->deliverHead();
     return n;
   }
@@ -119,7 +119,7 @@ size_t onBodyBytes(char* data, size_t size, size_t count, void* user) {
 }
 
 Error curlError(CURLcode code, const Transfer& t) {
-  std::string detail = t.errbuf[0] ? t.errbuf : curl_easy_strerror(code);
+  std::string detail = t.errbuf[0] ? t.errbuf : t.curl->easy_strerror(code);
   while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -164,6 +164,10 @@ bool isLoopbackUrl(std::string_view url) {
 }
 
 struct HttpClient::Impl {
+  // Set by the first request (ensureStarted), before the loop thread starts.
+  std::once_flag startOnce;
+  const CurlApi* curl = nullptr;
+  std::optional<Error> unusable;  // why no request can be made: libcurl could not be loaded
   CURLM* multi = nullptr;
   std::thread thread;
   std::thread::id threadId;
@@ -178,10 +182,30 @@ struct HttpClient::Impl {
   std::map<TransferId, std::unique_ptr<Transfer>> active;
   std::vector<Pending> delayed;
 
-  void wake() { curl_multi_wakeup(multi); }
+  // libcurl is loaded and the loop thread started by the first request, not
+  // by the constructor: a process that makes none (cadre index, check, map)
+  // never maps libcurl and its libraries (curl_api.hpp).
+  void ensureStarted() {
+    std::call_once(startOnce, [this] {
+      auto api = curlApi();
+      if (!api) {
+        unusable = api.error();
+        return;
+      }
+      curl = *api;
+      multi = curl->multi_init();
+      if (!multi) {
+        unusable = makeError(ErrorCode::Unavailable, "libcurl could not create a multi handle (out of memory?)");
+        return;
+      }
+      thread = std::thread([this] { run(); });
+    });
+  }
+
+  void wake() { curl->multi_wakeup(multi); }
 
   void finish(Transfer* t, Expected<void> result) {
-    curl_multi_remove_handle(multi, t->easy);  // closes the connection if the response is not whole
+    curl->multi_remove_handle(multi, t->easy);  // closes the connection if the response is not whole
     auto owned = std::move(active[t->id]);
     active.erase(t->id);
     if (result) owned->deliverHead();
@@ -195,46 +219,47 @@ struct HttpClient::Impl {
     t->timeouts = p.request.timeouts;
     t->body = std::move(p.request.body);
     t->shownUrl = displayUrl(p.request.url);
-    t->easy = curl_easy_init();
+    t->curl = curl;
+    t->easy = curl->easy_init();
     if (!t->easy) {
       if (t->cb.onDone) t->cb.onDone(makeError(ErrorCode::InternalError, "libcurl could not create a handle"));
       return;
     }
     CURL* e = t->easy;
-    curl_easy_setopt(e, CURLOPT_URL, p.request.url.c_str());
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<long long>(1, t->timeouts.connect.count())));
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect would carry the key elsewhere
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl->setopt<CURLOPT_URL>(e, p.request.url.c_str());
+    curl->setopt<CURLOPT_NOSIGNAL>(e, 1L);
+    curl->setopt<CURLOPT_ERRORBUFFER>(e, t->errbuf);
+    curl->setopt<CURLOPT_CONNECTTIMEOUT_MS>(e, static_cast<long>(std::max<long long>(1, t->timeouts.connect.count())));
+    curl->setopt<CURLOPT_SSL_VERIFYPEER>(e, 1L);
+    curl->setopt<CURLOPT_SSL_VERIFYHOST>(e, 2L);
+    curl->setopt<CURLOPT_FOLLOWLOCATION>(e, 0L);  // a redirect would carry the key elsewhere
+    curl->setopt<CURLOPT_PROTOCOLS_STR>(e, "http,https");
+    curl->setopt<CURLOPT_SUPPRESS_CONNECT_HEADERS>(e, 1L);
+    curl->setopt<CURLOPT_TCP_NODELAY>(e, 1L);
     // A local model server must not be reached through the user's proxy.
-    if (isLoopbackUrl(p.request.url)) curl_easy_setopt(e, CURLOPT_PROXY, "");
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, onHeaderLine);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, onBodyBytes);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    if (isLoopbackUrl(p.request.url)) curl->setopt<CURLOPT_PROXY>(e, "");
+    curl->setopt<CURLOPT_HEADERFUNCTION>(e, onHeaderLine);
+    curl->setopt<CURLOPT_HEADERDATA>(e, t.get());
+    curl->setopt<CURLOPT_WRITEFUNCTION>(e, onBodyBytes);
+    curl->setopt<CURLOPT_WRITEDATA>(e, t.get());
     if (p.request.method == "GET") {
-      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+      curl->setopt<CURLOPT_HTTPGET>(e, 1L);
     } else {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, p.request.method.c_str());
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
+      curl->setopt<CURLOPT_CUSTOMREQUEST>(e, p.request.method.c_str());
+      curl->setopt<CURLOPT_POSTFIELDS>(e, t->body.data());
+      curl->setopt<CURLOPT_POSTFIELDSIZE_LARGE>(e, static_cast<curl_off_t>(t->body.size()));
     }
     // "Expect: 100-continue" would hold a larger body back for a second on servers that never answer it.
-    t->headerList = curl_slist_append(t->headerList, "Expect:");
+    t->headerList = curl->slist_append(t->headerList, "Expect:");
     for (const auto& [name, value] : p.request.headers) {
-      t->headerList = curl_slist_append(t->headerList, (name + ": " + value).c_str());
+      t->headerList = curl->slist_append(t->headerList, (name + ": " + value).c_str());
     }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headerList);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl->setopt<CURLOPT_HTTPHEADER>(e, t->headerList);
+    curl->setopt<CURLOPT_PRIVATE>(e, t.get());
     t->started = Clock::now();
     Transfer* raw = t.get();
     active[p.id] = std::move(t);
-    if (curl_multi_add_handle(multi, e) != CURLM_OK) {
+    if (curl->multi_add_handle(multi, e) != CURLM_OK) {
       auto owned = std::move(active[p.id]);
       active.erase(p.id);
       if (owned->cb.onDone) owned->cb.onDone(makeError(ErrorCode::InternalError, "libcurl refused the transfer"));
@@ -292,12 +317,12 @@ struct HttpClient::Impl {
       }
 
       int running = 0;
-      curl_multi_perform(multi, &running);
+      curl->multi_perform(multi, &running);
       int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      while (CURLMsg* msg = curl->multi_info_read(multi, &queued)) {
         if (msg->msg != CURLMSG_DONE) continue;
         Transfer* t = nullptr;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+        curl->getinfo<CURLINFO_PRIVATE>(msg->easy_handle, &t);
         if (!t) continue;
         CURLcode code = msg->data.result;
         if (t->receiverStopped) {
@@ -328,34 +353,38 @@ struct HttpClient::Impl {
       }
       for (const auto& p : delayed) next = std::min(next, p.notBefore);
       long curlWait = -1;
-      curl_multi_timeout(multi, &curlWait);
+      curl->multi_timeout(multi, &curlWait);
       auto waitMs = std::chrono::duration_cast<milliseconds>(next - Clock::now()).count();
       if (curlWait >= 0) waitMs = std::min<long long>(waitMs, curlWait);
       waitMs = std::max<long long>(0, waitMs);
       if (!overdue.empty()) waitMs = 0;
-      curl_multi_poll(multi, nullptr, 0, static_cast<int>(waitMs), nullptr);
+      curl->multi_poll(multi, nullptr, 0, static_cast<int>(waitMs), nullptr);
     }
   }
 };
 
-HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {
-  std::call_once(gCurlInit, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  impl_->multi = curl_multi_init();
-  impl_->thread = std::thread([this] { impl_->run(); });
-}
+HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {}
 
 HttpClient::~HttpClient() {
+  // No other thread calls in any more, so startOnce's fields are settled.
+  if (!impl_->thread.joinable()) return;  // never started, or libcurl unusable
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
   }
   impl_->wake();
-  if (impl_->thread.joinable()) impl_->thread.join();
-  curl_multi_cleanup(impl_->multi);
+  impl_->thread.join();
+  impl_->curl->multi_cleanup(impl_->multi);
 }
 
 HttpClient::TransferId HttpClient::start(HttpRequest request, HttpCallbacks callbacks) {
   const TransferId id = impl_->nextId++;
+  impl_->ensureStarted();
+  if (impl_->unusable) {
+    // Answered on the caller's thread, as after shutdown: there is no loop.
+    if (callbacks.onDone) callbacks.onDone(*impl_->unusable);
+    return id;
+  }
   auto notBefore = Clock::now() + request.delay;
   {
     std::lock_guard lock(impl_->mu);
@@ -371,6 +400,8 @@ HttpClient::TransferId HttpClient::start(HttpRequest request, HttpCallbacks call
 }
 
 void HttpClient::cancel(TransferId id) {
+  impl_->ensureStarted();  // a no-op after start(); it also orders this thread after the loading
+  if (impl_->unusable) return;  // every request already failed
   {
     std::lock_guard lock(impl_->mu);
     impl_->cancels.push_back(id);

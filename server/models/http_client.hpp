@@ -7,10 +7,16 @@
 // Proxies come from the usual environment variables (libcurl's default),
 // except for loopback URLs, which always go direct. TLS peers are verified.
 //
+// libcurl is loaded (curl_api.hpp) and the thread started by the first
+// request, not by the constructor. When libcurl cannot be loaded, every
+// request fails with Unavailable saying so, and nothing else changes.
+//
 // Thread-safety: start(), cancel() and fetch() may be called from any thread;
 // fetch() must not be called from the client's own thread (it would wait on
 // itself). Callbacks run on the client's thread, one transfer's in order,
 // and onDone exactly once, last; a callback may call start() or cancel().
+// Only when there is no loop to run them on (libcurl unusable, or the client
+// shutting down) does start() call onDone itself, on the caller's thread.
 #pragma once
 
 #include <chrono>

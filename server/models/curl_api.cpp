@@ -1,0 +1,75 @@
+// Loads libcurl on first use; see curl_api.hpp for why it is not linked.
+#include "server/models/curl_api.hpp"
+
+#include <dlfcn.h>
+
+#include <string>
+#include <type_traits>
+
+namespace cadre::models {
+namespace {
+
+// The soname of libcurl 7.16 and later, every flavour (OpenSSL, GnuTLS) of
+// Debian's and Fedora's packages; the one the headers we build with describe.
+constexpr const char* kLibrary = "libcurl.so.4";
+
+std::string loaderReason() {
+  const char* e = dlerror();
+  return e ? e : "unknown reason";
+}
+
+Error unavailable(const std::string& what) {
+  return makeError(ErrorCode::Unavailable,
+                   "HTTP requests (model endpoints, MCP servers over HTTP) need libcurl (the libcurl4 package); " + what);
+}
+
+Expected<const CurlApi*> load() {
+  // RTLD_LOCAL: libcurl's symbols stay out of the global scope that later
+  // loads resolve against; cadre reaches them only through dlsym.
+  void* lib = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return unavailable(std::string(kLibrary) + " could not be loaded: " + loaderReason());
+  static CurlApi api;
+  std::string why;  // the first function the library lacks
+  auto need = [&](const char* name, auto& slot) {
+    if (!why.empty()) return;
+    dlerror();  // clear a stale message, so the one read below is this lookup's
+    void* sym = dlsym(lib, name);
+    if (!sym) why = std::string(kLibrary) + " has no " + name + " (" + loaderReason() + ")";
+    else slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(sym);
+  };
+  need("curl_global_init", api.global_init);
+  need("curl_easy_init", api.easy_init);
+  need("curl_easy_cleanup", api.easy_cleanup);
+  need("curl_easy_setopt", api.easy_setopt);
+  need("curl_easy_getinfo", api.easy_getinfo);
+  need("curl_easy_perform", api.easy_perform);
+  need("curl_easy_strerror", api.easy_strerror);
+  need("curl_slist_append", api.slist_append);
+  need("curl_slist_free_all", api.slist_free_all);
+  need("curl_multi_init", api.multi_init);
+  need("curl_multi_cleanup", api.multi_cleanup);
+  need("curl_multi_add_handle", api.multi_add_handle);
+  need("curl_multi_remove_handle", api.multi_remove_handle);
+  need("curl_multi_perform", api.multi_perform);
+  need("curl_multi_poll", api.multi_poll);
+  need("curl_multi_wakeup", api.multi_wakeup);
+  need("curl_multi_timeout", api.multi_timeout);
+  need("curl_multi_info_read", api.multi_info_read);
+  // An older libcurl.so.4 without one of these (curl_multi_poll is 7.66,
+  // curl_multi_wakeup 7.68) is unusable; the handle stays open, which costs
+  // nothing once.
+  if (!why.empty()) return unavailable(why + "; cadre needs libcurl 7.85 or later");
+  if (CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
+    return unavailable(std::string(kLibrary) + " failed to initialize: " + api.easy_strerror(rc));
+  return &api;
+}
+
+}  // namespace
+
+Expected<const CurlApi*> curlApi() {
+  // Built once by the first caller; C++ guarantees the others wait for it.
+  static const Expected<const CurlApi*> loaded = load();
+  return loaded;
+}
+
+}  // namespace cadre::models
