@@ -11,30 +11,30 @@ namespace {
 
 // The soname of libcurl 7.16 and later, every flavour (OpenSSL, GnuTLS) of
 // Debian's and Fedora's packages; the one the headers we build with describe.
-constexpr const char* kLibrary = "libcurl.so.4";
+constexpr const char* kCurlSoname = "libcurl.so.4";
 
-std::string loaderReason() {
+std::string dlReason() {
   const char* e = dlerror();
   return e ? e : "unknown reason";
 }
 
-Error unavailable(const std::string& what) {
+Error curlUnavailable(const std::string& what) {
   return makeError(ErrorCode::Unavailable,
                    "HTTP requests (model endpoints, MCP servers over HTTP) need libcurl (the libcurl4 package); " + what);
 }
 
-Expected<const CurlApi*> load() {
+Expected<const CurlApi*> loadCurl() {
   // RTLD_LOCAL: libcurl's symbols stay out of the global scope that later
   // loads resolve against; cadre reaches them only through dlsym.
-  void* lib = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
-  if (!lib) return unavailable(std::string(kLibrary) + " could not be loaded: " + loaderReason());
+  void* lib = dlopen(kCurlSoname, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return curlUnavailable(std::string(kCurlSoname) + " could not be loaded: " + dlReason());
   static CurlApi api;
   std::string why;  // the first function the library lacks
   auto need = [&](const char* name, auto& slot) {
     if (!why.empty()) return;
     dlerror();  // clear a stale message, so the one read below is this lookup's
     void* sym = dlsym(lib, name);
-    if (!sym) why = std::string(kLibrary) + " has no " + name + " (" + loaderReason() + ")";
+    if (!sym) why = std::string(kCurlSoname) + " has no " + name + " (" + dlReason() + ")";
     else slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(sym);
   };
   need("curl_global_init", api.global_init);
@@ -58,9 +58,9 @@ Expected<const CurlApi*> load() {
   // An older libcurl.so.4 without one of these (curl_multi_poll is 7.66,
   // curl_multi_wakeup 7.68) is unusable; the handle stays open, which costs
   // nothing once.
-  if (!why.empty()) return unavailable(why + "; cadre needs libcurl 7.85 or later");
+  if (!why.empty()) return curlUnavailable(why + "; cadre needs libcurl 7.85 or later");
   if (CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
-    return unavailable(std::string(kLibrary) + " failed to initialize: " + api.easy_strerror(rc));
+    return curlUnavailable(std::string(kCurlSoname) + " failed to initialize: " + api.easy_strerror(rc));
   return &api;
 }
 
@@ -68,7 +68,7 @@ Expected<const CurlApi*> load() {
 
 Expected<const CurlApi*> curlApi() {
   // Built once by the first caller; C++ guarantees the others wait for it.
-  static const Expected<const CurlApi*> loaded = load();
+  static const Expected<const CurlApi*> loaded = loadCurl();
   return loaded;
 }
 
