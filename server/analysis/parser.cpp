@@ -733,26 +733,34 @@ bool opaque(TSNode n) {
 constexpr std::uint32_t kMaxRegionBytes = 8 * 1024;
 
 // The nodes to re-query: the top-level nodes touched by `changed`, split into
-// their touched children while they are large and not opaque.
+// their touched children while they are large and not opaque. Children are
+// walked with a tree cursor and the walk stops after the last changed byte:
+// ts_node_child(i) starts from the first child each time, which made this
+// quadratic in the number of top-level statements (~0.25 ms per keystroke
+// on a 9,000-line Python file).
 void collectDirty(TSNode node, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& changed,
                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& dirty, std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers) {
-  for (std::uint32_t i = 0; i < ts_node_child_count(node); ++i) {
-    TSNode child = ts_node_child(node, i);
+  std::uint32_t lastChanged = 0;
+  for (const auto& [x, y] : changed) lastChanged = std::max(lastChanged, y);
+  TSTreeCursor cursor = ts_tree_cursor_new(node);
+  for (bool more = ts_tree_cursor_goto_first_child(&cursor); more; more = ts_tree_cursor_goto_next_sibling(&cursor)) {
+    const TSNode child = ts_tree_cursor_current_node(&cursor);
     const std::uint32_t a = ts_node_start_byte(child), b = ts_node_end_byte(child);
+    if (a > lastChanged) break;
     bool touched = false;
     for (const auto& [x, y] : changed) touched = touched || (x <= b && y >= a);
     if (!touched) continue;
     if (b - a > kMaxRegionBytes && !opaque(child) && ts_node_child_count(child) > 0) {
       // A definition may be this node or its parent (`class` around its body).
       containers.emplace_back(a, b);
-      TSNode parent = ts_node_parent(child);
-      if (!ts_node_is_null(parent)) containers.emplace_back(ts_node_start_byte(parent), ts_node_end_byte(parent));
+      containers.emplace_back(ts_node_start_byte(node), ts_node_end_byte(node));
       collectDirty(child, changed, dirty, containers);
       continue;
     }
     if (!dirty.empty() && dirty.back().second >= a) dirty.back().second = std::max(dirty.back().second, b);
     else dirty.emplace_back(a, b);
   }
+  ts_tree_cursor_delete(&cursor);
 }
 
 bool intersects(const Span& s, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges) {
