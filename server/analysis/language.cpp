@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <atomic>
 #include <mutex>
 #include <optional>
 
@@ -87,6 +88,7 @@ struct QuerySlot {
   QueryPtr query;
   std::optional<Error> error;
   std::uint32_t firstImportPattern = 0;  // the combined tags + imports query only
+  std::atomic<bool> ready{false};        // set once the compile has finished, either way
 };
 
 struct QueryCache {
@@ -248,8 +250,11 @@ Expected<SymbolsQuery> symbolsQuery(const Language& lang) {
       }
     }
   });
+  slot.ready.store(true, std::memory_order_release);
   if (slot.error) return *slot.error;
   return SymbolsQuery{slot.query.get(), slot.firstImportPattern};
 }
+
+bool symbolsQueryReady(const Language& lang) { return slotFor(lang.id, -1).ready.load(std::memory_order_acquire); }
 
 }  // namespace cadre::analysis
