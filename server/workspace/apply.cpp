@@ -16,6 +16,7 @@
 #include <random>
 #include <thread>
 
+#include "server/workspace/git_handles.hpp"
 #include "support/files.hpp"
 
 namespace cadre::workspace {
@@ -111,8 +112,7 @@ void rollBack(const fs::path& txDir, const json& journal, bool restore, Recovery
 }  // namespace
 
 std::optional<std::string> mergeThreeWay(const std::string& base, const std::string& ours, const std::string& theirs) {
-  static const int init = git_libgit2_init();
-  (void)init;
+  git::keepLibGit2();
   git_merge_file_input a = GIT_MERGE_FILE_INPUT_INIT, o = GIT_MERGE_FILE_INPUT_INIT, t = GIT_MERGE_FILE_INPUT_INIT;
   a.ptr = base.data();
   a.size = base.size();

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "server/workspace/git_handles.hpp"
 #include "support/files.hpp"
 
 namespace cadre::workspace {
@@ -31,8 +32,7 @@ Error gitError(const std::string& what) {
 
 Expected<BranchCommit> commitToNewBranch(const fs::path& workTree, const std::string& branch, const std::string& message,
                                          const std::vector<fs::path>& files) {
-  static const int init = git_libgit2_init();
-  (void)init;
+  git::keepLibGit2();
   int valid = 0;
   if (git_branch_name_is_valid(&valid, branch.c_str()) != 0 || !valid)
     return makeError(ErrorCode::InvalidParams, "'" + branch + "' is not a valid branch name");
