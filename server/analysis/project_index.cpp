@@ -195,12 +195,7 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
 
 void ProjectIndex::buildNameTable() {
   byPath_.clear();
-  byName_.clear();
-  for (std::uint32_t i = 0; i < files_.size(); ++i) {
-    byPath_.emplace(files_[i].path, i);
-    const auto& defs = files_[i].symbols.definitions;
-    for (std::uint32_t d = 0; d < defs.size(); ++d) byName_[std::string_view(defs[d].name)].emplace_back(i, d);
-  }
+  for (std::uint32_t i = 0; i < files_.size(); ++i) byPath_.emplace(files_[i].path, i);
 }
 
 const IndexedFile* ProjectIndex::file(std::string_view path) const {
@@ -210,6 +205,12 @@ const IndexedFile* ProjectIndex::file(std::string_view path) const {
 
 const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ProjectIndex::definitionsNamed(std::string_view name) const {
   static const std::vector<std::pair<std::uint32_t, std::uint32_t>> none;
+  std::call_once(*byNameOnce_, [this] {
+    for (std::uint32_t i = 0; i < files_.size(); ++i) {
+      const auto& defs = files_[i].symbols.definitions;
+      for (std::uint32_t d = 0; d < defs.size(); ++d) byName_[std::string_view(defs[d].name)].emplace_back(i, d);
+    }
+  });
   auto it = byName_.find(name);
   return it == byName_.end() ? none : it->second;
 }

@@ -73,6 +73,13 @@ int runIndex(Args& args) {
     }
   }
   const auto& stats = index->stats();
+  // The process ends after the report: the index is left to the OS instead
+  // of being freed string by string (a fifth of a warm restart's CPU on the
+  // Python stdlib). Still reachable, so leak checkers stay quiet.
+  struct KeepUntilExit {
+    ~KeepUntilExit() { static auto* const kept = new analysis::ProjectIndex(std::move(**held)); (void)kept; }
+    Expected<analysis::ProjectIndex>* held;
+  } keep{&index};
   if (json) {
     nlohmann::json out = {{"root", index->root().string()},
                           {"seconds", stats.seconds},
