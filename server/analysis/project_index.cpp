@@ -90,7 +90,7 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
   std::vector<const Language*> toCompile;
   for (std::size_t k : toParse) {
     const Language* lang = languageById(index.files_[k].language);
-    if (lang && !symbolsQueryReady(*lang) && std::find(toCompile.begin(), toCompile.end(), lang) == toCompile.end()) toCompile.push_back(lang);
+    if (lang && std::find(toCompile.begin(), toCompile.end(), lang) == toCompile.end() && !symbolsQueryReady(*lang)) toCompile.push_back(lang);
   }
   std::thread compiler;
   if (!toCompile.empty() && threads > 1) {
@@ -110,6 +110,10 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
     };
     std::vector<Held> held;
     std::size_t heldBytes = 0;
+    auto countDone = [&] {
+      const std::size_t n = ++done;
+      if (n % 64 == 0 || n == toParse.size()) report(n, toParse.size(), "parsing");
+    };
     auto finishOne = [&](IndexedFile& f, const Language& lang, std::string_view source, TreePtr tree) {
       if (tree) {
         f.symbols = extractSymbols(lang, tree.get(), source);
@@ -119,8 +123,7 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
         f.symbols.timedOut = true;
       }
       ++parsed;
-      const std::size_t n = ++done;
-      if (n % 64 == 0 || n == toParse.size()) report(n, toParse.size(), "parsing");
+      countDone();
     };
     auto drain = [&](bool all) {
       for (auto it = held.begin(); it != held.end();) {
@@ -163,10 +166,7 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
           }
         }
       }
-      if (!counted) {
-        const std::size_t n = ++done;
-        if (n % 64 == 0 || n == toParse.size()) report(n, toParse.size(), "parsing");
-      }
+      if (!counted) countDone();
       if (!held.empty()) drain(false);
     }
     drain(true);
