@@ -7,6 +7,8 @@
 #include <mutex>
 #include <optional>
 
+#include "server/analysis/query_shape.hpp"
+
 extern "C" {
 const TSLanguage* tree_sitter_python(void);
 const TSLanguage* tree_sitter_javascript(void);
@@ -172,12 +174,16 @@ bool isKnownCapture(QueryKind kind, std::string_view c) {
 namespace {
 
 Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::string_view source, std::string_view where, bool alsoImports) {
+  auto lineOf = [&](std::size_t offset) { return 1 + std::count(source.begin(), source.begin() + std::min(offset, source.size()), '\n'); };
+  if (auto problem = checkQueryShape(source)) {
+    return makeError(ErrorCode::InternalError, std::string(where) + ": " + problem->message + " at line " + std::to_string(lineOf(problem->offset)) +
+                                                   " (of the query with inherited parts)");
+  }
   std::uint32_t offset = 0;
   TSQueryError error = TSQueryErrorNone;
   QueryPtr q(ts_query_new(lang.grammar, source.data(), static_cast<std::uint32_t>(source.size()), &offset, &error));
   if (!q) {
-    std::size_t line = 1 + std::count(source.begin(), source.begin() + std::min<std::size_t>(offset, source.size()), '\n');
-    return makeError(ErrorCode::InternalError, std::string(where) + ": " + std::string(errorName(error)) + " at line " + std::to_string(line) +
+    return makeError(ErrorCode::InternalError, std::string(where) + ": " + std::string(errorName(error)) + " at line " + std::to_string(lineOf(offset)) +
                                                    " (of the query with inherited parts)");
   }
   for (std::uint32_t i = 0; i < ts_query_capture_count(q.get()); ++i) {
