@@ -89,7 +89,7 @@ Expected<ToolOutput> findSymbolTool(const json& args, ToolContext& ctx) {
   const std::string q = lower(query);
   for (const auto& f : (*idx)->files()) {
     if (!ctx.gate.visible((*idx)->root() / f.path)) continue;
-    for (const auto& d : f.symbols.definitions) {
+    for (const auto& d : f.symbols().definitions) {
       if (!kind.empty() && analysis::symbolKindName(d.kind) != kind) continue;
       int s = matchScore(d.name, query, q);
       if (s >= 0) matches.push_back({s, &f, &d});
@@ -107,8 +107,8 @@ Expected<ToolOutput> findSymbolTool(const json& args, ToolContext& ctx) {
     const auto& m = matches[i];
     const auto& d = *m.def;
     std::string container;
-    if (d.parent >= 0 && static_cast<std::size_t>(d.parent) < m.file->symbols.definitions.size())
-      container = m.file->symbols.definitions[static_cast<std::size_t>(d.parent)].name;
+    if (d.parent >= 0 && static_cast<std::size_t>(d.parent) < m.file->symbols().definitions.size())
+      container = m.file->symbols().definitions[static_cast<std::size_t>(d.parent)].name;
     const std::uint32_t line = d.nameSpan.start.row + 1;
     out.text += m.file->path + ":" + std::to_string(line) + ": " + std::string(analysis::symbolKindName(d.kind)) + " " +
                 (container.empty() ? "" : container + ".") + d.name + (d.signature.empty() ? "" : "  — " + d.signature) +
@@ -144,13 +144,13 @@ Expected<ToolOutput> referencesTool(const json& args, ToolContext& ctx) {
   for (const auto& f : (*idx)->files()) {
     if (!ctx.gate.visible((*idx)->root() / f.path)) continue;
     if (withDefinitions)
-      for (const auto& d : f.symbols.definitions)
+      for (const auto& d : f.symbols().definitions)
         if (d.name == name)
           hits.push_back({f.path, d.nameSpan.start.row + 1, d.nameSpan.start.column + 1, "definition (" + std::string(analysis::symbolKindName(d.kind)) + ")"});
-    for (const auto& imp : f.symbols.imports)
+    for (const auto& imp : f.symbols().imports)
       for (const auto& n : imp.names)
         if (n.name == name || n.alias == name) hits.push_back({f.path, n.span.start.row + 1, n.span.start.column + 1, "import from " + imp.module});
-    for (const auto& r : f.symbols.references)
+    for (const auto& r : f.symbols().references)
       if (r.name == name)
         hits.push_back({f.path, r.span.start.row + 1, r.span.start.column + 1, "use (" + std::string(analysis::referenceKindName(r.kind)) + ")"});
   }

@@ -127,8 +127,8 @@ void checkCallArity(const ProjectIndex& index, const Resolver& resolver, const s
     Resolution r = resolver.resolve(from, *i.imp);
     if (r.kind != Resolution::Kind::Project || r.files.empty()) return it->second;
     const IndexedFile* f = index.file(r.files.front());
-    if (!f || f->language != lang || f->symbols.syntaxErrors > 0) return it->second;
-    if (const Definition* d = onlyFunction(f->symbols, i.name->name)) it->second = {d, f->path};
+    if (!f || f->language != lang || f->symbols().syntaxErrors > 0) return it->second;
+    if (const Definition* d = onlyFunction(f->symbols(), i.name->name)) it->second = {d, f->path};
     return it->second;
   };
   for (const auto& call : symbols.references) {

@@ -17,18 +17,18 @@ bool isPackageInit(const std::string& path) { return path == "__init__.py" || (p
 
 // Reasons to stay silent about a target's names.
 bool pythonUnsure(const IndexedFile& target) {
-  if (!target.skipReason.empty() || target.symbols.timedOut || target.symbols.syntaxErrors > 0) return true;
-  for (const auto& imp : target.symbols.imports) {
+  if (!target.skipReason.empty() || target.symbols().timedOut || target.symbols().syntaxErrors > 0) return true;
+  for (const auto& imp : target.symbols().imports) {
     if (imp.wildcard) return true;
   }
   // A module-level __getattr__ makes any name importable (PEP 562).
-  for (const auto& d : target.symbols.definitions) {
+  for (const auto& d : target.symbols().definitions) {
     if (d.parent < 0 && d.name == "__getattr__") return true;
   }
   // A module that writes its own namespace (`globals().update(...)`,
   // `globals()[name] = ...`, `setattr(sys.modules[__name__], ...)`) defines
   // names no query can see.
-  for (const auto& r : target.symbols.references) {
+  for (const auto& r : target.symbols().references) {
     if ((r.name == "globals" || r.name == "setattr") && r.kind == ReferenceKind::Call) return true;
   }
   return false;
@@ -47,12 +47,12 @@ bool opaqueExport(const std::string& name) {
 }
 
 bool scriptUnsure(const IndexedFile& target) {
-  if (!target.skipReason.empty() || target.symbols.timedOut || target.symbols.syntaxErrors > 0) return true;
+  if (!target.skipReason.empty() || target.symbols().timedOut || target.symbols().syntaxErrors > 0) return true;
   // No ES exports at all: CommonJS (module.exports) or a script; and `export *`
   // re-exports names cadre would have to chase.
-  if (target.symbols.exports.empty()) return true;
-  if (std::any_of(target.symbols.exports.begin(), target.symbols.exports.end(), opaqueExport)) return true;
-  for (const auto& imp : target.symbols.imports) {
+  if (target.symbols().exports.empty()) return true;
+  if (std::any_of(target.symbols().exports.begin(), target.symbols().exports.end(), opaqueExport)) return true;
+  for (const auto& imp : target.symbols().imports) {
     if (imp.reexport && imp.wildcard) return true;
   }
   return false;
@@ -66,12 +66,12 @@ bool isDeclarationFile(const std::string& path) {
 }
 
 bool scriptExports(const IndexedFile& target, const std::string& name) {
-  if (std::binary_search(target.symbols.exports.begin(), target.symbols.exports.end(), name)) return true;
+  if (std::binary_search(target.symbols().exports.begin(), target.symbols().exports.end(), name)) return true;
   // A declaration file's top-level declarations are exported without
   // `export` unless it has an `export {...}` (TypeScript's export context);
   // cadre does not tell the two apart, so any of them counts.
   if (isDeclarationFile(target.path)) {
-    for (const auto& d : target.symbols.definitions) {
+    for (const auto& d : target.symbols().definitions) {
       if (d.parent < 0 && d.name == name) return true;
     }
   }
@@ -103,7 +103,7 @@ std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& res
         if (pythonUnsure(*target) || Resolver::pythonBinds(*target, n.name)) continue;
         // Defined in the module below its top level (a class attribute that a
         // decorator like enum.global_enum lifts into the module): unsure.
-        if (std::any_of(target->symbols.definitions.begin(), target->symbols.definitions.end(),
+        if (std::any_of(target->symbols().definitions.begin(), target->symbols().definitions.end(),
                         [&](const Definition& d) { return d.name == n.name; })) {
           continue;
         }
@@ -140,11 +140,12 @@ std::vector<Diagnostic> checkFile(const ProjectIndex& index, const Resolver& res
 }
 
 std::vector<Diagnostic> checkProject(const ProjectIndex& index) {
+  index.decodeAll();
   Resolver resolver(index);
   std::vector<Diagnostic> out;
   for (const auto& f : index.files()) {
     if (!f.skipReason.empty()) continue;
-    auto diags = checkFile(index, resolver, f.path, f.symbols);
+    auto diags = checkFile(index, resolver, f.path, f.symbols());
     out.insert(out.end(), std::make_move_iterator(diags.begin()), std::make_move_iterator(diags.end()));
   }
   return out;

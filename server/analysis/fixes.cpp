@@ -82,7 +82,7 @@ std::vector<FixedDiagnostic> diagnoseWithFixes(const ProjectIndex& index, const 
     } else if (imp && name && d.code == "unknown-import-name" && imp->names.size() == 1) {
       for (const auto& [file, def] : index.definitionsNamed(name->name)) {
         const IndexedFile& f = index.files()[file];
-        if (f.path != path && f.symbols.definitions[def].parent < 0 && sameLanguageFamily(f.language, from.language) &&
+        if (f.path != path && f.symbols().definitions[def].parent < 0 && sameLanguageFamily(f.language, from.language) &&
             std::find(candidates.begin(), candidates.end(), &f) == candidates.end()) {
           candidates.push_back(&f);
         }

@@ -350,10 +350,10 @@ Expected<MoveResult> moveSymbol(const ProjectIndex& index, const Resolver& resol
   for (const auto& f : index.files()) {
     if (f.path == req.sourcePath) continue;
     bool candidate = false;
-    for (const auto& imp : f.symbols.imports) {
+    for (const auto& imp : f.symbols().imports) {
       for (const auto& n : imp.names) candidate = candidate || n.name == name;
       if (imp.names.empty() && !imp.wildcard) {
-        for (const auto& r : f.symbols.references) candidate = candidate || r.name == name;
+        for (const auto& r : f.symbols().references) candidate = candidate || r.name == name;
       }
     }
     if (!candidate) continue;

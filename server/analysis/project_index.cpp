@@ -13,6 +13,7 @@
 #include "server/analysis/language.hpp"
 #include "server/analysis/parser.hpp"
 #include "support/files.hpp"
+#include "support/parallel_for.hpp"
 
 namespace cadre::analysis {
 namespace fs = std::filesystem;
@@ -22,6 +23,26 @@ namespace {
 // memory, and the index must stay small (no trees kept for files not open).
 constexpr std::size_t kMaxHeldBytes = 1u << 20;
 }  // namespace
+
+const FileSymbols& IndexedFile::symbols() const { return encoded_ ? decodedSymbols(*encoded_) : symbols_; }
+
+void IndexedFile::setSymbols(FileSymbols symbols) {
+  symbols_ = std::move(symbols);
+  encoded_.reset();
+}
+
+void IndexedFile::setEncoded(std::shared_ptr<EncodedSymbols> encoded, SymbolCounts counts) {
+  encoded_ = std::move(encoded);
+  encodedCounts_ = counts;
+  symbols_ = {};
+}
+
+SymbolCounts IndexedFile::counts() const {
+  if (encoded_) return encodedCounts_;
+  return {symbols_.definitions.size(), symbols_.references.size(), symbols_.imports.size(), symbols_.syntaxErrors};
+}
+
+bool IndexedFile::hasSymbols() const { return encoded_ || !symbols_.language.empty(); }
 
 std::uint64_t contentHash(std::string_view text) {
   std::uint64_t h = 1469598103934665603ull;
@@ -69,15 +90,17 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
       ++index.stats_.fromCache;
       continue;
     }
+    // Same size, other mtime: decided by the content hash in the worker
+    // (the cached hash and symbols come along, still encoded).
+    if (hit != cached.end() && hit->second->size == d.size) {
+      f = std::move(*hit->second);
+      f.skipReason.clear();
+    }
     f.path = d.path;
     f.language = d.language;
     f.size = d.size;
     f.mtimeNs = d.mtimeNs;
-    // Same size, other mtime: decided by the content hash in the worker.
-    if (hit != cached.end() && hit->second->size == d.size) {
-      f.hash = hit->second->hash;
-      f.symbols = std::move(hit->second->symbols);
-    }
+
     toParse.push_back(i);
   }
 
@@ -116,11 +139,12 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
     };
     auto finishOne = [&](IndexedFile& f, const Language& lang, std::string_view source, TreePtr tree) {
       if (tree) {
-        f.symbols = extractSymbols(lang, tree.get(), source);
+        f.setSymbols(extractSymbols(lang, tree.get(), source));
       } else {
-        f.symbols = FileSymbols{};
-        f.symbols.language = std::string(lang.id);
-        f.symbols.timedOut = true;
+        FileSymbols partial;
+        partial.language = std::string(lang.id);
+        partial.timedOut = true;
+        f.setSymbols(std::move(partial));
       }
       ++parsed;
       countDone();
@@ -142,15 +166,15 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
       bool counted = false;
       if (!readWholeFile(index.root_ / f.path, text)) {
         f.skipReason = "unreadable";
-        f.symbols = {};
+        f.setSymbols({});
         ++skipped;
       } else if (std::string why = contentSkipReason(std::string_view(text).substr(0, 64 * 1024)); !why.empty()) {
         f.skipReason = std::move(why);
-        f.symbols = {};
+        f.setSymbols({});
         ++skipped;
       } else {
         const std::uint64_t h = contentHash(text);
-        if (h != f.hash || f.symbols.language.empty()) {
+        if (h != f.hash || !f.hasSymbols()) {
           f.hash = h;
           ParseLimits limits;
           limits.cancel = options.cancel;
@@ -203,11 +227,16 @@ const IndexedFile* ProjectIndex::file(std::string_view path) const {
   return it == byPath_.end() ? nullptr : &files_[it->second];
 }
 
+void ProjectIndex::decodeAll() const {
+  parallelFor(files_.size(), std::thread::hardware_concurrency(), [&](std::size_t i) { (void)files_[i].symbols(); });
+}
+
 const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ProjectIndex::definitionsNamed(std::string_view name) const {
   static const std::vector<std::pair<std::uint32_t, std::uint32_t>> none;
   std::call_once(*byNameOnce_, [this] {
+    decodeAll();
     for (std::uint32_t i = 0; i < files_.size(); ++i) {
-      const auto& defs = files_[i].symbols.definitions;
+      const auto& defs = files_[i].symbols().definitions;
       for (std::uint32_t d = 0; d < defs.size(); ++d) byName_[std::string_view(defs[d].name)].emplace_back(i, d);
     }
   });

@@ -20,14 +20,44 @@
 
 namespace cadre::analysis {
 
-struct IndexedFile {
+// How many symbols a file has, known without decoding them.
+struct SymbolCounts {
+  std::size_t definitions = 0;
+  std::size_t references = 0;
+  std::size_t imports = 0;
+  std::uint32_t syntaxErrors = 0;
+};
+
+// A file's symbols still in the index cache's encoding: decoded on first use
+// (index_cache.hpp).
+struct EncodedSymbols;
+
+class IndexedFile {
+ public:
   std::string path;  // relative to the root, '/' separators
   std::string language;
   std::uint64_t size = 0;
   std::int64_t mtimeNs = 0;
   std::uint64_t hash = 0;  // of the content (FNV-1a 64)
   std::string skipReason;  // non-empty: not parsed (binary, generated, ...)
-  FileSymbols symbols;
+
+  // The file's symbols. Read back from the index cache, they are decoded on
+  // the first call (from any thread, once; copies share the result): a warm
+  // start maps the cache and decodes only what is used.
+  const FileSymbols& symbols() const;
+  void setSymbols(FileSymbols symbols);
+  SymbolCounts counts() const;
+  // Whether there are symbols at all (parsed, or in the cache).
+  bool hasSymbols() const;
+
+  // For the cache: the encoded symbols when they have not been replaced.
+  const EncodedSymbols* encoded() const { return encoded_.get(); }
+  void setEncoded(std::shared_ptr<EncodedSymbols> encoded, SymbolCounts counts);
+
+ private:
+  FileSymbols symbols_;
+  std::shared_ptr<EncodedSymbols> encoded_;
+  SymbolCounts encodedCounts_;
 };
 
 struct IndexProgress {
@@ -69,6 +99,10 @@ class ProjectIndex {
   bool truncated() const { return truncated_; }
 
   const IndexedFile* file(std::string_view path) const;
+  // Decodes every file's symbols still encoded from the cache, on all cores:
+  // for the users of every file (the name table, the repo map, a project
+  // check), instead of one file at a time on first use.
+  void decodeAll() const;
   // Definitions named `name` anywhere in the project: (file index, definition index).
   const std::vector<std::pair<std::uint32_t, std::uint32_t>>& definitionsNamed(std::string_view name) const;
 

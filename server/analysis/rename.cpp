@@ -12,7 +12,7 @@ bool defines(const FileSymbols& s, const std::string& name) {
 }
 
 const FileSymbols& symbolsOf(const IndexedFile& f, const std::string& currentPath, const FileSymbols& current) {
-  return f.path == currentPath ? current : f.symbols;
+  return f.path == currentPath ? current : f.symbols();
 }
 
 }  // namespace
@@ -38,7 +38,7 @@ Expected<RenameSymbol> renameTarget(const ProjectIndex& index, const Resolver& r
         return makeError(ErrorCode::RequestFailed, "`" + name + "` comes from outside the project (" + imp.module + ")");
       }
       const IndexedFile* target = index.file(r.files.front());
-      if (target && defines(target->symbols, n.name)) return RenameSymbol{target->path, n.name};
+      if (target && defines(target->symbols(), n.name)) return RenameSymbol{target->path, n.name};
       return makeError(ErrorCode::RequestFailed, "`" + n.name + "` is not defined in " + r.files.front());
     }
   }
@@ -64,7 +64,7 @@ Expected<std::vector<RenameEdit>> planRename(const ProjectIndex& index, const Re
   };
 
   const IndexedFile* definingFile = index.file(symbol.definingPath);
-  const FileSymbols& defining = symbol.definingPath == currentPath || !definingFile ? current : definingFile->symbols;
+  const FileSymbols& defining = symbol.definingPath == currentPath || !definingFile ? current : definingFile->symbols();
   if (std::any_of(defining.definitions.begin(), defining.definitions.end(),
                   [&](const Definition& d) { return d.name == newName && d.parent < 0; })) {
     return makeError(ErrorCode::RequestFailed, symbol.definingPath + " already defines `" + newName + "`");
@@ -83,7 +83,7 @@ Expected<std::vector<RenameEdit>> planRename(const ProjectIndex& index, const Re
   if (!index.file(currentPath)) {
     currentFile.path = currentPath;
     currentFile.language = current.language;
-    currentFile.symbols = current;
+    currentFile.setSymbols(current);
     files.push_back(&currentFile);
   }
   for (const IndexedFile* f : files) {

@@ -360,10 +360,10 @@ bool Resolver::pythonBinds(const IndexedFile& target, const std::string& name) {
   static const std::set<std::string> implicit = {"__doc__",    "__name__",   "__file__",    "__spec__",   "__loader__",
                                                  "__package__", "__path__",  "__builtins__", "__cached__", "__dict__"};
   if (implicit.count(name)) return true;
-  for (const auto& d : target.symbols.definitions) {
+  for (const auto& d : target.symbols().definitions) {
     if (d.parent < 0 && d.name == name) return true;
   }
-  for (const auto& imp : target.symbols.imports) {
+  for (const auto& imp : target.symbols().imports) {
     for (const auto& n : imp.names) {
       if ((n.alias.empty() ? n.name : n.alias) == name) return true;
     }
@@ -376,7 +376,7 @@ bool Resolver::pythonBinds(const IndexedFile& target, const std::string& name) {
   return false;
 }
 
-Resolution Resolver::resolve(const IndexedFile& from, const Import& imp) const { return resolve(from, imp, from.symbols); }
+Resolution Resolver::resolve(const IndexedFile& from, const Import& imp) const { return resolve(from, imp, from.symbols()); }
 
 Resolution Resolver::resolve(const IndexedFile& from, const Import& imp, const FileSymbols& symbols, const std::string* text) const {
   if (imp.module.empty()) return unknown();
@@ -451,7 +451,7 @@ Resolution Resolver::resolvePython(const IndexedFile& from, const Import& imp, c
 }
 
 bool Resolver::pythonExtendsPath(const IndexedFile& init) {
-  for (const auto& r : init.symbols.references) {
+  for (const auto& r : init.symbols().references) {
     if (r.name == "extend_path" || r.name == "declare_namespace") return true;
   }
   return false;
@@ -779,7 +779,7 @@ void Resolver::loadCompileCommands() {
       const IndexedFile* f = index_.file(queue.front());
       queue.pop_front();
       if (!f || (f->language != "c" && f->language != "cpp")) continue;
-      for (const auto& imp : f->symbols.imports) {
+      for (const auto& imp : f->symbols().imports) {
         const std::string hit = findInclude(f->path, imp);
         if (!hit.empty() && index_.file(hit) && compiled_.emplace(hit, !fromComplete).second) queue.push_back(hit);
       }
@@ -949,7 +949,7 @@ void Resolver::buildRustModuleTree() {
     queue.pop_front();
     const IndexedFile* f = index_.file(path);
     if (!f) continue;
-    for (const auto& imp : f->symbols.imports) {
+    for (const auto& imp : f->symbols().imports) {
       if (imp.statement != "mod_item") continue;
       for (const auto& dir : rustChildDirs(path)) {
         for (const std::string& c : {join(dir, imp.module + ".rs"), join(dir, imp.module + "/mod.rs")}) {
@@ -976,7 +976,7 @@ void Resolver::buildRustModuleTree() {
 std::string Resolver::rustChildModule(const std::string& path, const std::string& name) const {
   const IndexedFile* f = index_.file(path);
   if (!f) return {};
-  for (const auto& imp : f->symbols.imports) {
+  for (const auto& imp : f->symbols().imports) {
     if (imp.statement != "mod_item" || imp.module != name) continue;
     for (const auto& dir : rustChildDirs(path)) {
       for (const std::string& c : {join(dir, name + ".rs"), join(dir, name + "/mod.rs")}) {
@@ -988,15 +988,15 @@ std::string Resolver::rustChildModule(const std::string& path, const std::string
 }
 
 static bool rustNamesUnsure(const IndexedFile& f) {
-  if (!f.skipReason.empty() || f.symbols.timedOut || f.symbols.syntaxErrors > 0) return true;
-  for (const auto& imp : f.symbols.imports) {
+  if (!f.skipReason.empty() || f.symbols().timedOut || f.symbols().syntaxErrors > 0) return true;
+  for (const auto& imp : f.symbols().imports) {
     if (imp.wildcard) return true;
   }
   // A macro invoked outside any function (`bitflags! { ... }`,
   // `include!(...)`) may define items no query sees.
-  for (const auto& r : f.symbols.references) {
+  for (const auto& r : f.symbols().references) {
     if (r.kind != ReferenceKind::Macro) continue;
-    const bool inBody = std::any_of(f.symbols.definitions.begin(), f.symbols.definitions.end(), [&](const Definition& d) {
+    const bool inBody = std::any_of(f.symbols().definitions.begin(), f.symbols().definitions.end(), [&](const Definition& d) {
       return (d.kind == SymbolKind::Function || d.kind == SymbolKind::Method) && d.span.startByte <= r.span.startByte &&
              r.span.endByte <= d.span.endByte;
     });
@@ -1006,14 +1006,14 @@ static bool rustNamesUnsure(const IndexedFile& f) {
 }
 
 static bool rustBinds(const IndexedFile& f, const std::string& name) {
-  for (const auto& d : f.symbols.definitions) {
+  for (const auto& d : f.symbols().definitions) {
     if (d.parent < 0 && d.name == name) return true;
   }
   auto lastSegment = [](const std::string& path) {
     const auto colons = path.rfind("::");
     return colons == std::string::npos ? path : path.substr(colons + 2);
   };
-  for (const auto& imp : f.symbols.imports) {
+  for (const auto& imp : f.symbols().imports) {
     if (imp.namespaceAlias == name) return true;
     if (imp.names.empty() && imp.namespaceAlias.empty() && lastSegment(imp.module) == name) return true;  // `use a::b;`, `mod b;`
     for (const auto& n : imp.names) {
@@ -1028,7 +1028,7 @@ bool Resolver::rustNameAvailable(const IndexedFile& target, const std::string& n
   // `#[macro_export]` puts a macro at its crate's root, whichever file defines it.
   for (const auto& f : index_.files()) {
     if (f.language != "rust") continue;
-    for (const auto& d : f.symbols.definitions) {
+    for (const auto& d : f.symbols().definitions) {
       if (d.kind == SymbolKind::Macro && d.name == name) return true;
     }
   }

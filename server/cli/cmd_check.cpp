@@ -46,6 +46,7 @@ int runCheck(Args& args) {
     std::fprintf(stderr, "cadre check: %s\n", index.error().message.c_str());
     return 2;
   }
+  const KeepIndexUntilExit keep(index);
   const auto diagnostics = analysis::checkProject(*index);
   std::size_t errors = 0;
   for (const auto& d : diagnostics) errors += d.severity == analysis::Diagnostic::Severity::Error;

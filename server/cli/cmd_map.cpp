@@ -62,6 +62,7 @@ int runMap(Args& args) {
     std::fprintf(stderr, "cadre map: %s\n", index.error().message.c_str());
     return 1;
   }
+  const KeepIndexUntilExit keep(index);
   // Focus paths may be given relative to DIR, to the working directory, or absolute.
   for (auto& f : options.focusFiles) {
     std::error_code ec;

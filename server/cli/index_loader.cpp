@@ -1,6 +1,8 @@
 // See index_loader.hpp.
 #include "server/cli/index_loader.hpp"
 
+#include <vector>
+
 #include "server/cli/progress_bar.hpp"
 #include "server/core/config.hpp"
 #include "server/core/security_context.hpp"
@@ -19,6 +21,12 @@ Expected<analysis::ProjectIndex> loadIndex(const std::string& dir, bool useCache
   auto index = analysis::ProjectIndex::build(dir, options);
   bar.finish();
   return index;
+}
+
+KeepIndexUntilExit::~KeepIndexUntilExit() {
+  if (!index_) return;
+  static auto* const kept = new std::vector<analysis::ProjectIndex>();
+  kept->push_back(std::move(*index_));
 }
 
 }  // namespace cadre::cli

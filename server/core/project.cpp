@@ -164,7 +164,7 @@ std::vector<SymbolMatch> Project::findSymbols(std::string_view query, std::size_
   std::vector<Hit> hits;
   for (const auto& index : all) {
     for (const auto& f : index->files()) {
-      for (const auto& d : f.symbols.definitions) {
+      for (const auto& d : f.symbols().definitions) {
         const int score = fuzzyScore(query, d.name);
         if (score >= 0) hits.push_back({score, index.get(), &f, &d});
       }
@@ -181,7 +181,7 @@ std::vector<SymbolMatch> Project::findSymbols(std::string_view query, std::size_
   std::vector<SymbolMatch> out;
   out.reserve(keep);
   for (std::size_t i = 0; i < keep; ++i) {
-    const auto& defs = hits[i].file->symbols.definitions;
+    const auto& defs = hits[i].file->symbols().definitions;
     const auto* d = hits[i].def;
     out.push_back({hits[i].index->root() / hits[i].file->path, *d, d->parent >= 0 ? defs[d->parent].name : std::string(), hits[i].score});
   }
@@ -193,7 +193,7 @@ std::vector<NameLocation> Project::definitionsNamed(std::string_view name) const
   for (const auto& index : indexes()) {
     for (const auto& [file, def] : index->definitionsNamed(name)) {
       const auto& f = index->files()[file];
-      out.push_back({index->root() / f.path, f.symbols.definitions[def].nameSpan});
+      out.push_back({index->root() / f.path, f.symbols().definitions[def].nameSpan});
     }
   }
   return out;
@@ -203,10 +203,10 @@ std::vector<NameLocation> Project::referencesNamed(std::string_view name) const 
   std::vector<NameLocation> out;
   for (const auto& index : indexes()) {
     for (const auto& f : index->files()) {
-      for (const auto& r : f.symbols.references) {
+      for (const auto& r : f.symbols().references) {
         if (r.name == name) out.push_back({index->root() / f.path, r.span});
       }
-      for (const auto& imp : f.symbols.imports) {
+      for (const auto& imp : f.symbols().imports) {
         for (const auto& n : imp.names) {
           if (n.name == name) out.push_back({index->root() / f.path, n.span});
         }

@@ -80,7 +80,7 @@ std::vector<workspace::LintDiagnostic> shadowTreeConsistency(const Project& proj
   for (const auto& f : index->files()) {
     if (changed.count(f.path) || !f.skipReason.empty()) continue;
     bool importsChanged = false;
-    for (const auto& imp : f.symbols.imports) {
+    for (const auto& imp : f.symbols().imports) {
       const auto r = resolver.resolve(f, imp);
       for (const auto& file : r.files) importsChanged = importsChanged || changed.count(file);
       // An import of a module the change deleted no longer resolves at all.
