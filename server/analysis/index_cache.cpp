@@ -433,6 +433,18 @@ bool readRecord(std::string_view bytes, const std::shared_ptr<const void>& stora
 
 }  // namespace
 
+std::shared_ptr<EncodedSymbols> encodeSymbols(const FileSymbols& symbols) {
+  Writer w;
+  writeSymbols(w, symbols);
+  auto buffer = std::make_shared<std::string>(std::move(w.data()));
+  buffer->shrink_to_fit();
+  auto encoded = std::make_shared<EncodedSymbols>();
+  encoded->bytes = *buffer;
+  encoded->storage = std::move(buffer);
+  encoded->language = symbols.language;
+  return encoded;
+}
+
 const FileSymbols& decodedSymbols(EncodedSymbols& encoded) {
   std::call_once(encoded.once, [&] {
     FileSymbols& s = encoded.decoded;

@@ -21,9 +21,9 @@ namespace cadre::analysis {
 std::uint64_t queriesFingerprint();
 
 // One file's symbols as the cache encodes them, inside the mapped cache file
-// (kept mapped while any file refers to it).
+// (kept mapped while any file refers to it) or a buffer of their own.
 struct EncodedSymbols {
-  std::shared_ptr<const void> storage;  // the mapping
+  std::shared_ptr<const void> storage;  // the mapping, or the buffer
   std::string_view bytes;
   std::uint64_t checksum = 0;
   std::string language;
@@ -35,6 +35,11 @@ struct EncodedSymbols {
 // its checksum but does not decode (a writer bug) reads as partial: no
 // symbols, timedOut set, so checks stay silent about the file.
 const FileSymbols& decodedSymbols(EncodedSymbols& encoded);
+
+// `symbols` in the cache's encoding, held in memory: how the indexer keeps
+// what it parsed (about a third of the decoded size), so a cold index of a
+// large tree holds compact records rather than millions of strings.
+std::shared_ptr<EncodedSymbols> encodeSymbols(const FileSymbols& symbols);
 
 Expected<void> saveIndexCache(const std::filesystem::path& file, const std::vector<IndexedFile>& files);
 // The cached files, in the order they were saved, symbols still encoded;
