@@ -347,6 +347,7 @@ Expected<MoveResult> moveSymbol(const ProjectIndex& index, const Resolver& resol
   }
 
   // Every other file importing the symbol from the source.
+  index.decodeAll();
   for (const auto& f : index.files()) {
     if (f.path == req.sourcePath) continue;
     bool candidate = false;

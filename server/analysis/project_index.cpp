@@ -232,7 +232,9 @@ const IndexedFile* ProjectIndex::file(std::string_view path) const {
 }
 
 void ProjectIndex::decodeAll() const {
-  parallelFor(files_.size(), std::thread::hardware_concurrency(), [&](std::size_t i) { (void)files_[i].symbols(); });
+  std::call_once(*decodeAllOnce_, [this] {
+    parallelFor(files_.size(), std::thread::hardware_concurrency(), [&](std::size_t i) { (void)files_[i].symbols(); });
+  });
 }
 
 const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ProjectIndex::definitionsNamed(std::string_view name) const {

@@ -101,7 +101,8 @@ class ProjectIndex {
   const IndexedFile* file(std::string_view path) const;
   // Decodes every file's symbols still encoded from the cache, on all cores:
   // for the users of every file (the name table, the repo map, a project
-  // check), instead of one file at a time on first use.
+  // check, workspace symbols), instead of one file at a time on first use.
+  // Later calls return at once.
   void decodeAll() const;
   // Definitions named `name` anywhere in the project: (file index, definition index).
   const std::vector<std::pair<std::uint32_t, std::uint32_t>>& definitionsNamed(std::string_view name) const;
@@ -119,6 +120,7 @@ class ProjectIndex {
   // (any thread): `cadre index` and a warm restart that only counts never
   // pay for it (~15% of a warm restart's CPU on the Python stdlib).
   mutable std::unique_ptr<std::once_flag> byNameOnce_ = std::make_unique<std::once_flag>();
+  mutable std::unique_ptr<std::once_flag> decodeAllOnce_ = std::make_unique<std::once_flag>();
   mutable std::unordered_map<std::string_view, std::vector<std::pair<std::uint32_t, std::uint32_t>>> byName_;
   IndexStats stats_;
   bool truncated_ = false;

@@ -78,6 +78,7 @@ Expected<std::vector<RenameEdit>> planRename(const ProjectIndex& index, const Re
 
   // Every other file that imports the symbol from the defining file.
   std::vector<const IndexedFile*> files;
+  index.decodeAll();
   for (const auto& f : index.files()) files.push_back(&f);
   IndexedFile currentFile;
   if (!index.file(currentPath)) {

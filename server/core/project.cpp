@@ -163,6 +163,7 @@ std::vector<SymbolMatch> Project::findSymbols(std::string_view query, std::size_
   const auto all = indexes();
   std::vector<Hit> hits;
   for (const auto& index : all) {
+    index->decodeAll();
     for (const auto& f : index->files()) {
       for (const auto& d : f.symbols().definitions) {
         const int score = fuzzyScore(query, d.name);
@@ -202,6 +203,7 @@ std::vector<NameLocation> Project::definitionsNamed(std::string_view name) const
 std::vector<NameLocation> Project::referencesNamed(std::string_view name) const {
   std::vector<NameLocation> out;
   for (const auto& index : indexes()) {
+    index->decodeAll();
     for (const auto& f : index->files()) {
       for (const auto& r : f.symbols().references) {
         if (r.name == name) out.push_back({index->root() / f.path, r.span});

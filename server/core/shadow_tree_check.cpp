@@ -77,6 +77,7 @@ std::vector<workspace::LintDiagnostic> shadowTreeConsistency(const Project& proj
   }
   // Unchanged files that import a changed one: a rename or a move must not
   // leave them broken.
+  index->decodeAll();
   for (const auto& f : index->files()) {
     if (changed.count(f.path) || !f.skipReason.empty()) continue;
     bool importsChanged = false;
