@@ -29,12 +29,13 @@ constexpr std::uint32_t kFormat = 7;
 // records' offsets, their count and where the offsets start. The table comes
 // last so a save writes each record once, as it encodes it.
 //
-// Records are compact: integers as LEB128 varints, spans as deltas from the
-// previous span of the same list (definitions, references and imports are in
-// source order, so most deltas take a byte), and each file's names (of
-// definitions, references and locals) in a table the records index. On
-// /usr/include that makes the file 2.1x smaller than fixed-width fields (354 -> 170 MB), and
-// a warm load reads and maps less.
+// A record is the file's identity and symbol counts, its encoded symbols and
+// a checksum. The symbols are compact: integers as LEB128 varints, spans as
+// deltas from the previous span of the same list (definitions, references
+// and imports are in source order, so most deltas take a byte), and the
+// file's names (of definitions, references and locals) in a table the
+// records index. On /usr/include the file is 2.1x smaller than with
+// fixed-width fields (354 -> 170 MB).
 
 class Writer {
  public:
