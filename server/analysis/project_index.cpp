@@ -100,7 +100,6 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
     f.language = d.language;
     f.size = d.size;
     f.mtimeNs = d.mtimeNs;
-
     toParse.push_back(i);
   }
 
