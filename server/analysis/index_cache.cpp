@@ -361,7 +361,9 @@ bool readSymbols(Reader& r, FileSymbols& s) {
     d.span = defSpans.get(r);
     d.nameSpan = defSpans.get(r);
     d.signature = r.str();
-    d.parent = static_cast<std::int32_t>(r.var32()) - 1;
+    const std::uint32_t parent = r.var32();  // +1: 0 is none
+    if (parent > s.definitions.size()) r.fail();  // consumers index definitions with it
+    d.parent = static_cast<std::int32_t>(parent) - 1;
     d.minArgs = static_cast<std::int16_t>(r.signedVar());
     d.maxArgs = static_cast<std::int16_t>(r.signedVar());
     d.localNames.resize(r.count(1));
