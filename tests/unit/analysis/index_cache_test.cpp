@@ -1,5 +1,5 @@
 // The index cache: a restart on an unchanged project reads every file's
-// symbols back exactly as parsing produced them (every field, every language
+// symbols back exactly as the extractor produced them (every field, every language
 // of the check fixtures), reparses only what changed, and treats a cache
 // that is truncated, overwritten or from another build as absent.
 #include <filesystem>
@@ -7,6 +7,8 @@
 #include <random>
 
 #include "server/analysis/index_cache.hpp"
+#include "server/analysis/language.hpp"
+#include "server/analysis/parser.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/fixture.hpp"
 
@@ -54,6 +56,24 @@ std::string dumpAll(const ProjectIndex& index) {
   return out;
 }
 
+// The same files with their symbols straight from the extractor: the index
+// keeps symbols encoded even when it parsed them, so comparing two indexes
+// alone would not see a field the encoding drops on both sides.
+std::string dumpExtracted(const ProjectIndex& index) {
+  std::string out;
+  Parser parser;
+  for (IndexedFile f : index.files()) {
+    if (f.skipReason.empty()) {
+      const std::string text = testing::readFileText(index.root() / f.path);
+      const Language& lang = *languageById(f.language);
+      TreePtr tree = parser.parse(lang, text);
+      f.setSymbols(extractSymbols(lang, tree.get(), text));
+    }
+    out += dump(f);
+  }
+  return out;
+}
+
 struct Cached {
   fs::path dir = fs::temp_directory_path() / ("cadre-index-cache-" + std::to_string(::getpid()));
   fs::path file = dir / "index.bin";
@@ -84,7 +104,7 @@ TEST_CASE("a warm restart reads back every field of every file, in every languag
     REQUIRE(warm);
     CHECK(warm->stats().parsed == 0);
     CHECK(warm->stats().fromCache == cold->files().size());
-    CHECK(dumpAll(*warm) == dumpAll(*cold));
+    CHECK(dumpAll(*warm) == dumpExtracted(*cold));
     ++projects;
   }
   CHECK(projects > 10);
