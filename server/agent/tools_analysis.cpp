@@ -87,6 +87,7 @@ Expected<ToolOutput> findSymbolTool(const json& args, ToolContext& ctx) {
   };
   std::vector<Match> matches;
   const std::string q = lower(query);
+  (*idx)->decodeAll();
   for (const auto& f : (*idx)->files()) {
     if (!ctx.gate.visible((*idx)->root() / f.path)) continue;
     for (const auto& d : f.symbols().definitions) {
@@ -141,6 +142,7 @@ Expected<ToolOutput> referencesTool(const json& args, ToolContext& ctx) {
     std::string what;
   };
   std::vector<Hit> hits;
+  (*idx)->decodeAll();
   for (const auto& f : (*idx)->files()) {
     if (!ctx.gate.visible((*idx)->root() / f.path)) continue;
     if (withDefinitions)

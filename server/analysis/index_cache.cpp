@@ -129,15 +129,6 @@ class Reader {
     return s;
   }
   std::string str() { return std::string(view()); }
-  std::string_view take(std::uint64_t n) {
-    if (!ok_ || n > in_.size() - pos_) {
-      ok_ = false;
-      return {};
-    }
-    const std::string_view s = in_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
   // A count that claims more records than bytes left is corruption.
   std::uint32_t count(std::size_t minRecordBytes) {
     const std::uint32_t n = var32();

@@ -25,7 +25,6 @@ std::uint64_t queriesFingerprint();
 struct EncodedSymbols {
   std::shared_ptr<const void> storage;  // the mapping, or the buffer
   std::string_view bytes;
-  std::uint64_t checksum = 0;
   std::string language;
   std::once_flag once;
   FileSymbols decoded;

@@ -22,6 +22,8 @@ namespace {
 // Why a bound on held trees: a tree takes about ten times its source in
 // memory, and the index must stay small (no trees kept for files not open).
 constexpr std::size_t kMaxHeldBytes = 1u << 20;
+
+SymbolCounts countsOf(const FileSymbols& s) { return {s.definitions.size(), s.references.size(), s.imports.size(), s.syntaxErrors}; }
 }  // namespace
 
 const FileSymbols& IndexedFile::symbols() const { return encoded_ ? decodedSymbols(*encoded_) : symbols_; }
@@ -37,10 +39,7 @@ void IndexedFile::setEncoded(std::shared_ptr<EncodedSymbols> encoded, SymbolCoun
   symbols_ = {};
 }
 
-SymbolCounts IndexedFile::counts() const {
-  if (encoded_) return encodedCounts_;
-  return {symbols_.definitions.size(), symbols_.references.size(), symbols_.imports.size(), symbols_.syntaxErrors};
-}
+SymbolCounts IndexedFile::counts() const { return encoded_ ? encodedCounts_ : countsOf(symbols_); }
 
 bool IndexedFile::hasSymbols() const { return encoded_ || !symbols_.language.empty(); }
 
@@ -147,8 +146,7 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
         symbols.language = std::string(lang.id);
         symbols.timedOut = true;
       }
-      f.setSymbols(std::move(symbols));
-      f.setEncoded(encodeSymbols(f.symbols()), f.counts());
+      f.setEncoded(encodeSymbols(symbols), countsOf(symbols));
       ++parsed;
       countDone();
     };
