@@ -5,10 +5,12 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <unordered_map>
+#include <thread>
 #include <unordered_set>
 
+#include "server/analysis/name_ids.hpp"
 #include "server/analysis/resolve.hpp"
+#include "support/parallel_for.hpp"
 
 namespace cadre::analysis {
 namespace {
@@ -30,50 +32,94 @@ bool isDescriptive(std::string_view name) {
   return snake || camel;
 }
 
-struct NameUses {
-  std::vector<std::uint32_t> definers;                     // sorted, unique
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> users;  // (file, count), sorted by file
-  std::vector<double> definerRank;                         // pass 2: what flows to each definer's definitions of the name
-};
+// Files handed to one worker at a time where files are processed in parallel.
+constexpr std::size_t kFilesPerTask = 64;
+
+// A name's weight apart from how often a file uses it.
+double nameWeight(std::string_view name, bool focused, std::size_t definers) {
+  double mul = 1.0;
+  if (focused) mul *= 10;
+  if (isDescriptive(name)) mul *= 10;
+  if (!name.empty() && name[0] == '_') mul *= 0.1;
+  if (definers > 5) mul *= 0.1;
+  return mul;
+}
 
 }  // namespace
 
 RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
   const auto& files = index.files();
-  const std::size_t n = files.size();
+  const std::uint32_t n = static_cast<std::uint32_t>(files.size());
   RepoMap out;
   if (n == 0) return out;
   index.decodeAll();
+  const unsigned threads = std::thread::hardware_concurrency();
+  const std::size_t tasks = (n + kFilesPerTask - 1) / kFilesPerTask;
 
   std::unordered_set<std::uint32_t> focus;
   for (const auto& f : options.focusFiles) {
     if (const IndexedFile* file = index.file(f)) focus.insert(static_cast<std::uint32_t>(file - files.data()));
   }
-  const std::unordered_set<std::string> focusNames(options.focusNames.begin(), options.focusNames.end());
 
-  // name → who defines it, who uses it: a hash table to fill (cheaper than
-  // a tree for /usr/include's 1.3 million definitions), iterated in name
-  // order (sums over it must not depend on hashing).
-  std::unordered_map<std::string_view, NameUses> byName;
+  // Every defined name gets an id, in the order files define them (file
+  // order, then definition order: the same index gives the same ids, and
+  // every sum below runs in an order that does not depend on hashing).
+  std::size_t totalDefinitions = 0;
+  for (const auto& f : files) totalDefinitions += f.symbols().definitions.size();
+  NameIds names(totalDefinitions);
+  std::vector<std::vector<std::uint32_t>> defIds(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    for (const auto& d : files[i].symbols().definitions) {
-      auto& v = byName[d.name].definers;
-      if (v.empty() || v.back() != i) v.push_back(i);
+    const auto& defs = files[i].symbols().definitions;
+    defIds[i].reserve(defs.size());
+    for (const auto& d : defs) defIds[i].push_back(names.intern(d.name));
+  }
+  const std::uint32_t m = static_cast<std::uint32_t>(names.size());
+
+  // Who defines each name: a sorted list of files per id, stored back to back
+  // (definers[definerStart[id] .. definerStart[id + 1]]).
+  std::vector<std::uint32_t> definerStart(m + 1, 0), lastDefiner(m, UINT32_MAX);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint32_t id : defIds[i]) {
+      if (lastDefiner[id] != i) lastDefiner[id] = i, ++definerStart[id + 1];
     }
   }
-  std::vector<std::pair<std::string_view, NameUses*>> names;
-  names.reserve(byName.size());
-  for (auto& [name, uses] : byName) names.emplace_back(name, &uses);
-  std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::unordered_map<NameUses*, std::uint32_t> counts;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    counts.clear();
+  for (std::uint32_t id = 0; id < m; ++id) definerStart[id + 1] += definerStart[id];
+  std::vector<std::uint32_t> definers(definerStart[m]);
+  {
+    std::vector<std::uint32_t> fill(definerStart.begin(), definerStart.end() - 1);
+    std::fill(lastDefiner.begin(), lastDefiner.end(), UINT32_MAX);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      for (std::uint32_t id : defIds[i]) {
+        if (lastDefiner[id] != i) lastDefiner[id] = i, definers[fill[id]++] = i;
+      }
+    }
+  }
+  auto definerCount = [&](std::uint32_t id) { return definerStart[id + 1] - definerStart[id]; };
+  // A name defined in too many files links nothing: it is left out of the graph.
+  auto linksFiles = [&](std::uint32_t id) { return definerCount(id) <= kMaxDefinersPerName; };
+
+  std::vector<bool> focusedName(m, false);
+  for (const auto& name : options.focusNames) {
+    if (const std::uint32_t id = names.find(name); id != NameIds::kNone) focusedName[id] = true;
+  }
+  std::vector<double> weightOfName(m);
+  for (std::uint32_t id = 0; id < m; ++id) weightOfName[id] = nameWeight(names.name(id), focusedName[id], definerCount(id));
+
+  // What each file uses: (name id, count) in id order, for names that link files.
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> uses(n);
+  parallelFor(n, threads, [&](std::size_t i) {
+    std::vector<std::uint32_t> ids;
     for (const auto& r : files[i].symbols().references) {
-      if (auto it = byName.find(r.name); it != byName.end()) ++counts[&it->second];
+      if (const std::uint32_t id = names.find(r.name); id != NameIds::kNone && linksFiles(id)) ids.push_back(id);
     }
-    // Each name's users stay in file order whatever order this loop takes.
-    for (const auto& [uses, c] : counts) uses->users.emplace_back(i, c);
-  }
+    std::sort(ids.begin(), ids.end());
+    for (std::size_t k = 0; k < ids.size();) {
+      std::size_t end = k;
+      while (end < ids.size() && ids[end] == ids[k]) ++end;
+      uses[i].emplace_back(ids[k], static_cast<std::uint32_t>(end - k));
+      k = end;
+    }
+  });
 
   // Which project files each file imports: a use of a name its imports can
   // see is far likelier to mean that definition than a same-named one
@@ -95,50 +141,52 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
   auto sees = [&](std::uint32_t user, std::uint32_t definer) {
     return !hasImports[user] || std::binary_search(imports[user].begin(), imports[user].end(), definer);
   };
-
-  auto weightOf = [&](std::string_view name, const NameUses& uses, std::uint32_t count) {
-    double mul = 1.0;
-    if (focusNames.count(std::string(name))) mul *= 10;
-    if (isDescriptive(name)) mul *= 10;
-    if (!name.empty() && name[0] == '_') mul *= 0.1;
-    if (uses.definers.size() > 5) mul *= 0.1;
-    return mul * std::sqrt(static_cast<double>(count));
+  // What one use of a name by `user` gives the definer at definers[k].
+  auto edgeWeight = [&](std::uint32_t user, std::uint32_t id, std::uint32_t count, std::uint32_t definer) {
+    const double w = weightOfName[id] * std::sqrt(static_cast<double>(count));
+    return sees(user, definer) ? w : w * kUnimportedWeight;
   };
 
-  // Pass 1: aggregate edge weights between files.
-  std::vector<std::unordered_map<std::uint32_t, double>> edges(n);
+  // Edges between files: each user's weights to its definers, summed in a
+  // dense row per worker, kept sorted by definer.
+  std::vector<std::vector<std::pair<std::uint32_t, double>>> edges(n);
   std::vector<double> outWeight(n, 0.0);
-  for (const auto& [name, usesOfName] : names) {
-    const NameUses& uses = *usesOfName;
-    if (uses.definers.size() > kMaxDefinersPerName || uses.users.empty()) continue;
-    for (const auto& [user, count] : uses.users) {
-      const double w = weightOf(name, uses, count);
-      for (std::uint32_t definer : uses.definers) {
-        if (definer == user) continue;
-        const double seen = sees(user, definer) ? w : w * kUnimportedWeight;
-        edges[user][definer] += seen;
-        outWeight[user] += seen;
+  parallelFor(tasks, threads, [&](std::size_t task) {
+    std::vector<double> row(n, 0.0);
+    std::vector<bool> touched(n, false);
+    std::vector<std::uint32_t> targets;
+    const std::uint32_t last = static_cast<std::uint32_t>(std::min<std::size_t>(n, (task + 1) * kFilesPerTask));
+    for (std::uint32_t user = static_cast<std::uint32_t>(task * kFilesPerTask); user < last; ++user) {
+      double total = 0;
+      auto add = [&](std::uint32_t definer, double w) {
+        if (!touched[definer]) touched[definer] = true, targets.push_back(definer);
+        row[definer] += w;
+        total += w;
+      };
+      for (const auto& [id, count] : uses[user]) {
+        for (std::uint32_t k = definerStart[id]; k < definerStart[id + 1]; ++k) {
+          if (definers[k] != user) add(definers[k], edgeWeight(user, id, count, definers[k]));
+        }
       }
+      // The import itself is a dependency too.
+      for (std::uint32_t definer : imports[user]) {
+        if (definer != user) add(definer, 1.0);
+      }
+      std::sort(targets.begin(), targets.end());
+      edges[user].reserve(targets.size());
+      for (std::uint32_t t : targets) {
+        edges[user].emplace_back(t, row[t]);
+        row[t] = 0, touched[t] = false;
+      }
+      targets.clear();
+      outWeight[user] = total;
     }
-  }
-  // The import itself is a dependency too.
-  for (std::uint32_t user = 0; user < n; ++user) {
-    for (std::uint32_t definer : imports[user]) {
-      if (definer == user) continue;
-      edges[user][definer] += 1.0;
-      outWeight[user] += 1.0;
-    }
-  }
+  });
 
   // PageRank, personalized toward the focus files (uniform without any).
   std::vector<double> personal(n, focus.empty() ? 1.0 / n : 0.0);
   for (std::uint32_t f : focus) personal[f] = 1.0 / focus.size();
   std::vector<double> rank = personal, next(n);
-  std::vector<std::vector<std::pair<std::uint32_t, double>>> sortedEdges(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    sortedEdges[i].assign(edges[i].begin(), edges[i].end());
-    std::sort(sortedEdges[i].begin(), sortedEdges[i].end());
-  }
   for (int it = 0; it < kIterations; ++it) {
     double dangling = 0;
     std::fill(next.begin(), next.end(), 0.0);
@@ -147,59 +195,70 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
         dangling += rank[i];
         continue;
       }
-      for (const auto& [j, w] : sortedEdges[i]) next[j] += kDamping * rank[i] * w / outWeight[i];
+      for (const auto& [j, w] : edges[i]) next[j] += kDamping * rank[i] * w / outWeight[i];
     }
     for (std::uint32_t i = 0; i < n; ++i) next[i] += (1 - kDamping + kDamping * dangling) * personal[i];
     rank.swap(next);
   }
 
-  // Pass 2: each file's rank flows to the definitions its uses point at.
-  for (const auto& [name, usesOfName] : names) {
-    NameUses& uses = *usesOfName;
-    if (uses.definers.size() > kMaxDefinersPerName) continue;
-    uses.definerRank.assign(uses.definers.size(), 0.0);
-    for (const auto& [user, count] : uses.users) {
-      if (outWeight[user] == 0) continue;
-      const double w = weightOf(name, uses, count);
-      for (std::size_t k = 0; k < uses.definers.size(); ++k) {
-        const std::uint32_t definer = uses.definers[k];
-        if (definer != user) uses.definerRank[k] += rank[user] * (sees(user, definer) ? w : w * kUnimportedWeight) / outWeight[user];
+  // Each file's rank flows to the definitions its uses point at:
+  // definerRank[k] is what reached definers[k]'s definitions of that name
+  // (summed in user order).
+  std::vector<double> definerRank(definers.size(), 0.0);
+  for (std::uint32_t user = 0; user < n; ++user) {
+    if (outWeight[user] == 0) continue;
+    for (const auto& [id, count] : uses[user]) {
+      for (std::uint32_t k = definerStart[id]; k < definerStart[id + 1]; ++k) {
+        if (definers[k] != user) definerRank[k] += rank[user] * edgeWeight(user, id, count, definers[k]) / outWeight[user];
       }
     }
   }
-  // What flowed to `file`'s definitions named `name`.
-  auto usedRank = [&](std::uint32_t file, std::string_view name) {
-    const auto it = byName.find(name);
-    if (it == byName.end() || it->second.definerRank.empty()) return 0.0;
-    const auto& definers = it->second.definers;
-    const auto at = std::lower_bound(definers.begin(), definers.end(), file);
-    return at != definers.end() && *at == file ? it->second.definerRank[static_cast<std::size_t>(at - definers.begin())] : 0.0;
+  // What flowed to `file`'s definition number `def`.
+  auto usedRank = [&](std::uint32_t file, std::uint32_t def) {
+    const std::uint32_t id = defIds[file][def];
+    if (!linksFiles(id)) return 0.0;
+    const auto first = definers.begin() + definerStart[id], last = definers.begin() + definerStart[id + 1];
+    const auto at = std::lower_bound(first, last, file);
+    return definerRank[static_cast<std::size_t>(at - definers.begin())];  // `file` defines it: always found
   };
 
   struct Candidate {
     std::uint32_t file, def;
     double score;
   };
-  std::vector<Candidate> candidates;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (focus.count(i) || (options.hide && options.hide(files[i].path))) continue;
-    const auto& defs = files[i].symbols().definitions;
-    for (std::uint32_t d = 0; d < defs.size(); ++d) {
-      const double used = usedRank(i, defs[d].name);
-      // Unused top-level definitions still sort by how central their file is.
-      const double score = used + (defs[d].parent < 0 ? rank[i] * 1e-3 : 0.0);
-      if (score > 0) candidates.push_back({i, d, score});
+  std::vector<std::vector<Candidate>> perTask(tasks);
+  parallelFor(tasks, threads, [&](std::size_t task) {
+    const std::uint32_t last = static_cast<std::uint32_t>(std::min<std::size_t>(n, (task + 1) * kFilesPerTask));
+    for (std::uint32_t i = static_cast<std::uint32_t>(task * kFilesPerTask); i < last; ++i) {
+      if (focus.count(i) || (options.hide && options.hide(files[i].path))) continue;
+      const auto& defs = files[i].symbols().definitions;
+      for (std::uint32_t d = 0; d < defs.size(); ++d) {
+        // Unused top-level definitions still sort by how central their file is.
+        const double score = usedRank(i, d) + (defs[d].parent < 0 ? rank[i] * 1e-3 : 0.0);
+        if (score > 0) perTask[task].push_back({i, d, score});
+      }
     }
-  }
-  std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
+  });
+  std::vector<Candidate> candidates;
+  for (auto& part : perTask) candidates.insert(candidates.end(), part.begin(), part.end());
+  out.definitionsRanked = candidates.size();
+  // Only a budget's worth of the ranking is ever shown: sort as much of it as
+  // asked for (the order is total, so a prefix is the same as in a full sort).
+  const auto better = [&](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
     if (a.file != b.file) return files[a.file].path < files[b.file].path;
     return a.def < b.def;
-  });
-  out.definitionsRanked = candidates.size();
+  };
+  std::size_t sorted = 0;
+  auto sortPrefix = [&](std::size_t k) {
+    if (k <= sorted) return;
+    sorted = std::min(candidates.size(), std::max(k, sorted * 2));
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(sorted), candidates.end(), better);
+  };
 
   // Renders the top `k` candidates, with their enclosing definitions for context.
   auto render = [&](std::size_t k, std::vector<RepoMapEntry>* entries) {
+    sortPrefix(k);
     std::map<std::uint32_t, std::set<std::uint32_t>> chosen;
     std::map<std::uint32_t, double> fileBest;
     for (std::size_t c = 0; c < k; ++c) {
@@ -224,7 +283,7 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
         std::string lineText = std::to_string(line);
         if (lineText.size() < 5) lineText.insert(0, 5 - lineText.size(), ' ');
         text += lineText + "| " + std::string(depth * 2, ' ') + defs[d].signature + "\n";
-        if (entries) entries->push_back({files[f].path, line, defs[d].signature, depth, usedRank(f, defs[d].name)});
+        if (entries) entries->push_back({files[f].path, line, defs[d].signature, depth, usedRank(f, d)});
       }
     }
     return text;
