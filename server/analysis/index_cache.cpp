@@ -336,6 +336,30 @@ std::string nameAt(Reader& r, const std::vector<std::string_view>& names) {
   return std::string(names[id]);
 }
 
+void readImports(Reader& r, std::vector<Import>& imports) {
+  imports.resize(r.count(kMinImportBytes));
+  SpanReader importSpans;
+  for (auto& i : imports) {
+    if (!r.ok()) break;
+    i.module = r.str();
+    i.span = importSpans.get(r);
+    i.moduleSpan = importSpans.get(r);
+    const std::uint8_t flags = r.u8();
+    i.wildcard = flags & 1;
+    i.reexport = flags & 2;
+    i.system = flags & 4;
+    i.optional = flags & 8;
+    i.namespaceAlias = r.str();
+    i.statement = r.str();
+    i.names.resize(r.count(kMinImportedNameBytes));
+    for (auto& n : i.names) {
+      n.name = r.str();
+      n.alias = r.str();
+      n.span = importSpans.get(r);
+    }
+  }
+}
+
 bool readSymbols(Reader& r, FileSymbols& s) {
   s.syntaxErrors = r.var32();
   s.timedOut = r.u8() != 0;
@@ -371,29 +395,51 @@ bool readSymbols(Reader& r, FileSymbols& s) {
     ref.span = refSpans.get(r);
     ref.args = static_cast<std::int16_t>(r.signedVar());
   }
-  s.imports.resize(r.count(kMinImportBytes));
-  SpanReader importSpans;
-  for (auto& i : s.imports) {
-    if (!r.ok()) break;
-    i.module = r.str();
-    i.span = importSpans.get(r);
-    i.moduleSpan = importSpans.get(r);
-    const std::uint8_t flags = r.u8();
-    i.wildcard = flags & 1;
-    i.reexport = flags & 2;
-    i.system = flags & 4;
-    i.optional = flags & 8;
-    i.namespaceAlias = r.str();
-    i.statement = r.str();
-    i.names.resize(r.count(kMinImportedNameBytes));
-    for (auto& n : i.names) {
-      n.name = r.str();
-      n.alias = r.str();
-      n.span = importSpans.get(r);
-    }
-  }
+  readImports(r, s.imports);
   s.exports.resize(r.count(1));
   for (auto& e : s.exports) e = r.str();
+  return r.ok();
+}
+
+// What readSymbols reads, minus everything a ranking does not need: names
+// stay views into the encoding, spans and signatures are stepped over.
+bool readSymbolNames(Reader& r, SymbolNames& s) {
+  r.var32();  // syntax errors
+  r.u8();     // timed out
+  s.names.resize(r.count(1));
+  for (auto& n : s.names) n = r.view();
+  auto nameIndex = [&] {
+    const std::uint32_t id = r.var32();
+    if (id >= s.names.size()) r.fail();
+    return id;
+  };
+  const std::uint32_t definitions = r.count(kMinDefinitionBytes);
+  s.definitions.resize(definitions);
+  s.topLevel.resize(definitions);
+  SpanReader defSpans;
+  for (std::uint32_t d = 0; d < definitions && r.ok(); ++d) {
+    s.definitions[d] = nameIndex();
+    r.u8();  // kind
+    defSpans.get(r);
+    defSpans.get(r);
+    r.view();  // signature
+    const std::uint32_t parent = r.var32();
+    if (parent > definitions) r.fail();
+    s.topLevel[d] = parent == 0;
+    r.signedVar();  // min and max arguments
+    r.signedVar();
+    for (std::uint32_t l = r.count(1); l > 0 && r.ok(); --l) nameIndex();  // locals
+  }
+  s.references.resize(r.count(kMinReferenceBytes));
+  SpanReader refSpans;
+  for (auto& ref : s.references) {
+    if (!r.ok()) break;
+    ref = nameIndex();
+    r.u8();  // kind
+    refSpans.get(r);
+    r.signedVar();  // arguments
+  }
+  readImports(r, s.imports);
   return r.ok();
 }
 
@@ -450,6 +496,11 @@ const FileSymbols& decodedSymbols(EncodedSymbols& encoded) {
     s.language = encoded.language;
   });
   return encoded.decoded;
+}
+
+bool readSymbolNames(const EncodedSymbols& encoded, SymbolNames& out) {
+  Reader r(encoded.bytes);
+  return readSymbolNames(r, out);
 }
 
 namespace {

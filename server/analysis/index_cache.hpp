@@ -35,6 +35,10 @@ struct EncodedSymbols {
 // symbols, timedOut set, so checks stay silent about the file.
 const FileSymbols& decodedSymbols(EncodedSymbols& encoded);
 
+// The names and imports of encoded symbols, without decoding the rest (views
+// into `encoded`). False when the record does not read back whole.
+bool readSymbolNames(const EncodedSymbols& encoded, SymbolNames& out);
+
 // `symbols` in the cache's encoding, held in memory: how the indexer keeps
 // what it parsed (about a third of the decoded size), so a cold index of a
 // large tree holds compact records rather than millions of strings.

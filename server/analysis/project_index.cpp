@@ -41,6 +41,26 @@ void IndexedFile::setEncoded(std::shared_ptr<EncodedSymbols> encoded, SymbolCoun
 
 SymbolCounts IndexedFile::counts() const { return encoded_ ? encodedCounts_ : countsOf(symbols_); }
 
+SymbolNames IndexedFile::symbolNames() const {
+  SymbolNames out;
+  if (encoded_ && readSymbolNames(*encoded_, out)) return out;
+  // Decoded symbols (an edited file, or a record that does not read back:
+  // then partial, as everywhere else). A name per use; the caller interns.
+  out = {};
+  const FileSymbols& s = symbols();
+  for (const auto& d : s.definitions) {
+    out.definitions.push_back(static_cast<std::uint32_t>(out.names.size()));
+    out.names.push_back(d.name);
+    out.topLevel.push_back(d.parent < 0);
+  }
+  for (const auto& r : s.references) {
+    out.references.push_back(static_cast<std::uint32_t>(out.names.size()));
+    out.names.push_back(r.name);
+  }
+  out.imports = s.imports;
+  return out;
+}
+
 bool IndexedFile::hasSymbols() const { return encoded_ || !symbols_.language.empty(); }
 
 std::uint64_t contentHash(std::string_view text) {

@@ -32,6 +32,19 @@ struct SymbolCounts {
 // (index_cache.hpp).
 struct EncodedSymbols;
 
+// What whole-project rankings (the repo map) need of a file, without
+// decoding the rest of its symbols: its names, which of them each definition
+// and reference uses, which definitions are top-level, and its imports.
+// The views point into the file's encoded or decoded symbols: valid while
+// the file's symbols are not replaced.
+struct SymbolNames {
+  std::vector<std::string_view> names;
+  std::vector<std::uint32_t> definitions;  // per definition: an index into names
+  std::vector<bool> topLevel;              // per definition: no enclosing definition
+  std::vector<std::uint32_t> references;   // per reference: an index into names
+  std::vector<Import> imports;
+};
+
 class IndexedFile {
  public:
   std::string path;  // relative to the root, '/' separators
@@ -47,6 +60,9 @@ class IndexedFile {
   const FileSymbols& symbols() const;
   void setSymbols(FileSymbols symbols);
   SymbolCounts counts() const;
+  // Names, definitions' and references' names, imports: read straight from
+  // the encoding when the symbols are still encoded (no decoding).
+  SymbolNames symbolNames() const;
   // Whether there are symbols at all (parsed, or in the cache).
   bool hasSymbols() const;
 

@@ -52,7 +52,6 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
   const std::uint32_t n = static_cast<std::uint32_t>(files.size());
   RepoMap out;
   if (n == 0) return out;
-  index.decodeAll();
   const unsigned threads = std::thread::hardware_concurrency();
   const std::size_t tasks = (n + kFilesPerTask - 1) / kFilesPerTask;
 
@@ -61,17 +60,27 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
     if (const IndexedFile* file = index.file(f)) focus.insert(static_cast<std::uint32_t>(file - files.data()));
   }
 
+  // What the ranking needs of each file, read on all cores from the encoded
+  // records: only the files whose definitions are shown get decoded.
+  std::vector<SymbolNames> views(n);
+  parallelFor(n, threads, [&](std::size_t i) { views[i] = files[i].symbolNames(); });
+
   // Every defined name gets an id, in the order files define them (file
   // order, then definition order: the same index gives the same ids, and
   // every sum below runs in an order that does not depend on hashing).
   std::size_t totalDefinitions = 0;
-  for (const auto& f : files) totalDefinitions += f.symbols().definitions.size();
+  for (const auto& v : views) totalDefinitions += v.definitions.size();
   NameIds names(totalDefinitions);
   std::vector<std::vector<std::uint32_t>> defIds(n);
+  std::vector<std::uint32_t> idOfEntry;  // a file's name table entry → its id
   for (std::uint32_t i = 0; i < n; ++i) {
-    const auto& defs = files[i].symbols().definitions;
-    defIds[i].reserve(defs.size());
-    for (const auto& d : defs) defIds[i].push_back(names.intern(d.name));
+    const SymbolNames& v = views[i];
+    idOfEntry.assign(v.names.size(), NameIds::kNone);
+    defIds[i].reserve(v.definitions.size());
+    for (std::uint32_t entry : v.definitions) {
+      if (idOfEntry[entry] == NameIds::kNone) idOfEntry[entry] = names.intern(v.names[entry]);
+      defIds[i].push_back(idOfEntry[entry]);
+    }
   }
   const std::uint32_t m = static_cast<std::uint32_t>(names.size());
 
@@ -108,17 +117,22 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
   // What each file uses: (name id, count) in id order, for names that link files.
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> uses(n);
   parallelFor(n, threads, [&](std::size_t i) {
-    std::vector<std::uint32_t> ids;
-    for (const auto& r : files[i].symbols().references) {
-      if (const std::uint32_t id = names.find(r.name); id != NameIds::kNone && linksFiles(id)) ids.push_back(id);
+    const SymbolNames& v = views[i];
+    std::vector<std::uint32_t> perEntry(v.names.size(), 0);
+    for (std::uint32_t entry : v.references) ++perEntry[entry];
+    auto& out = uses[i];
+    for (std::uint32_t entry = 0; entry < perEntry.size(); ++entry) {
+      if (perEntry[entry] == 0) continue;
+      if (const std::uint32_t id = names.find(v.names[entry]); id != NameIds::kNone && linksFiles(id)) out.emplace_back(id, perEntry[entry]);
     }
-    std::sort(ids.begin(), ids.end());
-    for (std::size_t k = 0; k < ids.size();) {
-      std::size_t end = k;
-      while (end < ids.size() && ids[end] == ids[k]) ++end;
-      uses[i].emplace_back(ids[k], static_cast<std::uint32_t>(end - k));
-      k = end;
+    // A decoded file's table has an entry per use: add up repeats.
+    std::sort(out.begin(), out.end());
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      if (kept > 0 && out[kept - 1].first == out[k].first) out[kept - 1].second += out[k].second;
+      else out[kept++] = out[k];
     }
+    out.resize(kept);
   });
 
   // Which project files each file imports: a use of a name its imports can
@@ -126,10 +140,10 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
   // elsewhere (`str()` in a file that never imports locale.py).
   Resolver resolver(index);
   std::vector<std::vector<std::uint32_t>> imports(n);
-  std::vector<bool> hasImports(n, false);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    for (const auto& imp : files[i].symbols().imports) {
-      hasImports[i] = true;
+  std::vector<char> hasImports(n, 0);
+  parallelFor(n, threads, [&](std::size_t i) {
+    for (const auto& imp : views[i].imports) {
+      hasImports[i] = 1;
       Resolution r = resolver.resolve(files[i], imp);
       for (const auto& target : r.files) {
         if (const IndexedFile* t = index.file(target)) imports[i].push_back(static_cast<std::uint32_t>(t - files.data()));
@@ -137,7 +151,7 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
     }
     std::sort(imports[i].begin(), imports[i].end());
     imports[i].erase(std::unique(imports[i].begin(), imports[i].end()), imports[i].end());
-  }
+  });
   auto sees = [&](std::uint32_t user, std::uint32_t definer) {
     return !hasImports[user] || std::binary_search(imports[user].begin(), imports[user].end(), definer);
   };
@@ -231,10 +245,10 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
     const std::uint32_t last = static_cast<std::uint32_t>(std::min<std::size_t>(n, (task + 1) * kFilesPerTask));
     for (std::uint32_t i = static_cast<std::uint32_t>(task * kFilesPerTask); i < last; ++i) {
       if (focus.count(i) || (options.hide && options.hide(files[i].path))) continue;
-      const auto& defs = files[i].symbols().definitions;
-      for (std::uint32_t d = 0; d < defs.size(); ++d) {
+      const auto& topLevel = views[i].topLevel;
+      for (std::uint32_t d = 0; d < topLevel.size(); ++d) {
         // Unused top-level definitions still sort by how central their file is.
-        const double score = usedRank(i, d) + (defs[d].parent < 0 ? rank[i] * 1e-3 : 0.0);
+        const double score = usedRank(i, d) + (topLevel[d] ? rank[i] * 1e-3 : 0.0);
         if (score > 0) perTask[task].push_back({i, d, score});
       }
     }

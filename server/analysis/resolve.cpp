@@ -376,7 +376,12 @@ bool Resolver::pythonBinds(const IndexedFile& target, const std::string& name) {
   return false;
 }
 
-Resolution Resolver::resolve(const IndexedFile& from, const Import& imp) const { return resolve(from, imp, from.symbols()); }
+Resolution Resolver::resolve(const IndexedFile& from, const Import& imp) const {
+  // Only Rust looks at the importing file's other symbols (inline modules):
+  // the others need not decode them.
+  static const FileSymbols kNone;
+  return resolve(from, imp, from.language == "rust" ? from.symbols() : kNone);
+}
 
 Resolution Resolver::resolve(const IndexedFile& from, const Import& imp, const FileSymbols& symbols, const std::string* text) const {
   if (imp.module.empty()) return unknown();

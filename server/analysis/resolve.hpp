@@ -36,6 +36,8 @@ class Resolver {
  public:
   explicit Resolver(const ProjectIndex& index);
 
+  // Thread-safe, like every const member. `import` need not come from
+  // `from.symbols()`: a ranking passes the imports it read from the encoding.
   Resolution resolve(const IndexedFile& from, const Import& import) const;
   // `symbols` are the importing file's, when fresher than the index's (an
   // open, edited document); `from` then only needs its path and language.

@@ -74,6 +74,15 @@ std::string dumpExtracted(const ProjectIndex& index) {
   return out;
 }
 
+// The check fixtures: projects in every language, whole and broken.
+std::vector<fs::path> checkFixtures() {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(fs::path(CADRE_SOURCE_DIR) / "tests/fixtures/check")) {
+    if (entry.path().extension() == ".txt") out.push_back(entry.path());
+  }
+  return out;
+}
+
 struct Cached {
   fs::path dir = fs::temp_directory_path() / ("cadre-index-cache-" + std::to_string(::getpid()));
   fs::path file = dir / "index.bin";
@@ -90,12 +99,10 @@ Expected<ProjectIndex> build(const fs::path& root, const fs::path& cache) {
 }  // namespace
 
 TEST_CASE("a warm restart reads back every field of every file, in every language") {
-  const fs::path fixtures = fs::path(CADRE_SOURCE_DIR) / "tests/fixtures/check";
   std::size_t projects = 0;
-  for (const auto& entry : fs::directory_iterator(fixtures)) {
-    if (entry.path().extension() != ".txt") continue;
-    INFO("fixture " << entry.path().stem().string());
-    testing::FixtureDir project(testing::parseFixture(testing::readFileText(entry.path())));
+  for (const auto& fixture : checkFixtures()) {
+    INFO("fixture " << fixture.stem().string());
+    testing::FixtureDir project(testing::parseFixture(testing::readFileText(fixture)));
     Cached cache;
     auto cold = build(project.path(), cache.file);
     REQUIRE(cold);
@@ -206,9 +213,64 @@ TEST_CASE("decoding encoded symbols never reads out of bounds, whatever the byte
     CHECK(s.language == "python");
     // Consumers index definitions with `parent`: it must stay in range.
     for (const auto& d : s.definitions) CHECK(d.parent < static_cast<std::int32_t>(s.definitions.size()));
+    // The ranking's reader of the same bytes: indices in range, or refused.
+    SymbolNames names;
+    if (readSymbolNames(encoded, names)) {
+      CHECK(names.topLevel.size() == names.definitions.size());
+      for (std::uint32_t d : names.definitions) CHECK(d < names.names.size());
+      for (std::uint32_t r : names.references) CHECK(r < names.names.size());
+    }
   }
   EncodedSymbols intact;
   intact.bytes = bytes;
   intact.language = "python";
   CHECK(decodedSymbols(intact).definitions.size() == index->files().front().symbols().definitions.size());
+}
+
+// What the repo map reads: every definition's and reference's name, whether a
+// definition is top-level, and the imports, equal to the decoded symbols'
+// (from the encoding, and from decoded symbols after an edit replaced them).
+namespace {
+
+std::string dumpNames(const SymbolNames& v) {
+  std::string out;
+  for (std::size_t d = 0; d < v.definitions.size(); ++d) out += "def " + std::string(v.names[v.definitions[d]]) + (v.topLevel[d] ? " top\n" : "\n");
+  for (std::uint32_t r : v.references) out += "ref " + std::string(v.names[r]) + "\n";
+  for (const auto& i : v.imports) out += "import " + i.module + " " + spanText(i.span) + " " + std::to_string(i.names.size()) + "\n";
+  return out;
+}
+
+std::string dumpNames(const FileSymbols& s) {
+  std::string out;
+  for (const auto& d : s.definitions) out += "def " + d.name + (d.parent < 0 ? " top\n" : "\n");
+  for (const auto& r : s.references) out += "ref " + r.name + "\n";
+  for (const auto& i : s.imports) out += "import " + i.module + " " + spanText(i.span) + " " + std::to_string(i.names.size()) + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the names a ranking reads from the encoding are the decoded symbols' names") {
+  std::size_t files = 0;
+  for (const auto& fixture : checkFixtures()) {
+    INFO("fixture " << fixture.stem().string());
+    testing::FixtureDir project(testing::parseFixture(testing::readFileText(fixture)));
+    auto index = ProjectIndex::build(project.path());
+    REQUIRE(index);
+    for (const auto& f : index->files()) {
+      if (!f.skipReason.empty()) continue;
+      INFO(f.path);
+      REQUIRE(f.encoded());
+      SymbolNames fromEncoding;
+      REQUIRE(readSymbolNames(*f.encoded(), fromEncoding));
+      const std::string expected = dumpNames(f.symbols());
+      CHECK(dumpNames(fromEncoding) == expected);
+      IndexedFile edited = f;
+      edited.setSymbols(f.symbols());
+      REQUIRE_FALSE(edited.encoded());
+      CHECK(dumpNames(edited.symbolNames()) == expected);
+      ++files;
+    }
+  }
+  CHECK(files > 30);
 }
