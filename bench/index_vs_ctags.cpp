@@ -2,7 +2,9 @@
 // replaces, on the same files in the same run. A parse-only floor is measured
 // in-process too: discovery plus reading and parsing every file on all cores
 // with no queries, which is the least any tree-sitter indexer must do, so
-// cold/floor is what cadre's queries, hashing and process cost on top.
+// cold/floor is what cadre's queries, hashing and process cost on top. A
+// second floor also walks every node of every tree once, which any
+// extraction from the trees does at least.
 // ctags gets exactly the files cadre indexes (`-L list`, with its extension
 // map made to agree with cadre's: .h is C, not C++), so both see one file set.
 // Usage: bench_index_vs_ctags CADRE [--quick] [--rounds N] [DIR...]
@@ -56,6 +58,7 @@ struct Run {
   long maxRssKiB = 0;  // 0: not measured
   std::size_t definitions = 0;
   std::size_t files = 0;
+  std::size_t nodes = 0;  // the walked floor: nodes visited
 };
 
 double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
@@ -112,14 +115,34 @@ Corpus prepare(const fs::path& root) {
   return c;
 }
 
+// Every node of a tree, visited with a tree cursor: the least any extraction
+// from a tree-sitter tree does (a query cursor walks the same way).
+std::size_t walkTree(const TSTree* tree) {
+  std::size_t nodes = 0;
+  TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree));
+  for (bool more = true; more;) {
+    ++nodes;
+    if (ts_tree_cursor_goto_first_child(&cursor)) continue;
+    while (!ts_tree_cursor_goto_next_sibling(&cursor)) {
+      if (!ts_tree_cursor_goto_parent(&cursor)) {
+        more = false;
+        break;
+      }
+    }
+  }
+  ts_tree_cursor_delete(&cursor);
+  return nodes;
+}
+
 // Discovery, then every discovered file read, content-checked and parsed (no
-// queries) by hardware_concurrency threads pulling from one atomic index.
-Run parseFloor(const fs::path& root, std::size_t& timedOut) {
+// queries) by hardware_concurrency threads pulling from one atomic index;
+// with `walk`, each tree is also walked node by node.
+Run parseFloor(const fs::path& root, std::size_t& timedOut, bool walk) {
   rusage before{}, after{};
   ::getrusage(RUSAGE_SELF, &before);
   const auto t0 = Clock::now();
   const analysis::Discovery found = analysis::discoverFiles(root);
-  std::atomic<std::size_t> next{0}, parsed{0}, timeouts{0};
+  std::atomic<std::size_t> next{0}, parsed{0}, timeouts{0}, nodes{0};
   auto work = [&] {
     analysis::Parser parser;
     std::string text;
@@ -129,6 +152,7 @@ Run parseFloor(const fs::path& root, std::size_t& timedOut) {
       if (!analysis::contentSkipReason(std::string_view(text).substr(0, 64 * 1024)).empty()) continue;
       analysis::TreePtr tree = parser.parse(*analysis::languageById(f.language), text);
       ++(tree ? parsed : timeouts);
+      if (tree && walk) nodes += walkTree(tree.get());
     }
   };
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -141,6 +165,7 @@ Run parseFloor(const fs::path& root, std::size_t& timedOut) {
   ::getrusage(RUSAGE_SELF, &after);
   run.cpu = cpuSeconds(after) - cpuSeconds(before);
   run.files = parsed;
+  run.nodes = nodes;
   timedOut = timeouts;
   return run;
 }
@@ -209,6 +234,7 @@ Run median(std::vector<Run> runs) {
   m.maxRssKiB = mid(&Run::maxRssKiB);
   m.definitions = runs[0].definitions;
   m.files = runs[0].files;
+  m.nodes = runs[0].nodes;
   return m;
 }
 
@@ -240,23 +266,25 @@ const char* verdict(bool ok) { return ok ? "ok" : "MISSED"; }
 void benchCorpus(const std::string& cadre, const fs::path& root, int rounds) {
   const Corpus corpus = prepare(root);
   if (corpus.files.empty()) fail("no indexable files under " + root.string());
-  std::vector<Run> floors, colds, ctagsRuns, warms;
+  std::vector<Run> floors, walks, colds, ctagsRuns, warms;
   std::size_t timedOut = 0;
   // Rounds interleave the four so that drift (other load, CPU frequency) hits
   // them alike.
   for (int i = 0; i < rounds; ++i) {
-    floors.push_back(parseFloor(root, timedOut));
+    floors.push_back(parseFloor(root, timedOut, /*walk=*/false));
+    walks.push_back(parseFloor(root, timedOut, /*walk=*/true));
     colds.push_back(cadreIndex(cadre, root, /*cold=*/true));
     ctagsRuns.push_back(ctags(corpus));
     warms.push_back(cadreIndex(cadre, root, /*cold=*/false));
   }
-  const Run floor = median(floors), cold = median(colds), tags = median(ctagsRuns), warm = median(warms);
+  const Run floor = median(floors), walked = median(walks), cold = median(colds), tags = median(ctagsRuns), warm = median(warms);
 
   std::printf("%s: %s files, %.1f MB (skipped: %zu by discovery, %zu by content); %u threads, median of %d round%s\n", root.c_str(),
               thousands(corpus.files.size()).c_str(), static_cast<double>(corpus.bytes) / 1e6, corpus.skippedByDiscovery,
               corpus.skippedByContent, std::max(1u, std::thread::hardware_concurrency()), rounds, rounds == 1 ? "" : "s");
   std::printf("  %-32s %9s %9s %9s %12s %13s\n", "", "wall s", "cpu s", "MB/s", "peak RSS", "definitions");
   printRow("parse-only floor (in-process)", floor, corpus.bytes, false);
+  printRow("parse + walk every node", walked, corpus.bytes, false);
   printRow("cadre index --no-cache (cold)", cold, corpus.bytes, true);
   printRow("ctags -L <same files>", tags, corpus.bytes, true);
   printRow("cadre index (warm restart)", warm, corpus.bytes, true);
@@ -268,6 +296,9 @@ void benchCorpus(const std::string& cadre, const fs::path& root, int rounds) {
   const double warmCtags = warm.wall / tags.wall;
   const double rssLimit = std::max(64.0 * 1024, 1.5 * static_cast<double>(tags.maxRssKiB));
   std::printf("  cold/floor      %6.2fx  (target <= 1.25: %s)\n", coldFloor, verdict(coldFloor <= 1.25));
+  // What a walk over the trees alone adds: extraction costs at least this.
+  std::printf("  (parse+walk)/floor %4.2fx  (%s nodes; any tree-walking extraction's own floor)\n", walked.wall / floor.wall,
+              thousands(walked.nodes).c_str());
   std::printf("  cold/ctags      %6.2fx\n", cold.wall / tags.wall);
   std::printf("  warm/ctags      %6.3fx  (target <= 0.10: %s)\n", warmCtags, verdict(warmCtags <= 0.10));
   std::printf("  RSS cadre/ctags %6.2fx  (target <= max(64 MiB, 1.5x ctags) = %s: %s)\n\n",
