@@ -402,7 +402,8 @@ bool readSymbols(Reader& r, FileSymbols& s) {
 }
 
 // What readSymbols reads, minus everything a ranking does not need: names
-// stay views into the encoding, spans and signatures are stepped over.
+// stay views into the encoding, spans, signatures and exports are stepped
+// over (but checked the same way).
 bool readSymbolNames(Reader& r, SymbolNames& s) {
   r.var32();  // syntax errors
   r.u8();     // timed out
@@ -440,6 +441,8 @@ bool readSymbolNames(Reader& r, SymbolNames& s) {
     r.signedVar();  // arguments
   }
   readImports(r, s.imports);
+  // Read to the end like readSymbols, so that both refuse the same records.
+  for (std::uint32_t e = r.count(1); e > 0 && r.ok(); --e) r.view();
   return r.ok();
 }
 

@@ -36,7 +36,7 @@ struct EncodedSymbols;
 // decoding the rest of its symbols: its names, which of them each definition
 // and reference uses, which definitions are top-level, and its imports.
 // The views point into the file's encoded or decoded symbols: valid while
-// the file's symbols are not replaced.
+// the file is neither moved nor given new symbols.
 struct SymbolNames {
   std::vector<std::string_view> names;
   std::vector<std::uint32_t> definitions;  // per definition: an index into names

@@ -278,6 +278,7 @@ RepoMap buildRepoMap(const ProjectIndex& index, const RepoMapOptions& options) {
     for (std::size_t c = 0; c < k; ++c) {
       const auto& cand = candidates[c];
       const auto& defs = files[cand.file].symbols().definitions;
+      if (cand.def >= defs.size()) continue;  // never: the names and the symbols come from one record
       for (std::int32_t d = static_cast<std::int32_t>(cand.def); d >= 0; d = defs[d].parent) chosen[cand.file].insert(static_cast<std::uint32_t>(d));
       fileBest.emplace(cand.file, cand.score);  // first seen is the best
     }

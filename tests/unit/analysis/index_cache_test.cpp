@@ -216,6 +216,10 @@ TEST_CASE("decoding encoded symbols never reads out of bounds, whatever the byte
     // The ranking's reader of the same bytes: indices in range, or refused.
     SymbolNames names;
     if (readSymbolNames(encoded, names)) {
+      // Both readers accept the same records: the map indexes the decoded
+      // definitions with what it ranked from the names.
+      CHECK(names.definitions.size() == s.definitions.size());
+      CHECK(names.references.size() == s.references.size());
       CHECK(names.topLevel.size() == names.definitions.size());
       for (std::uint32_t d : names.definitions) CHECK(d < names.names.size());
       for (std::uint32_t r : names.references) CHECK(r < names.names.size());
