@@ -227,7 +227,9 @@ class NameTable {
   std::unordered_map<std::string_view, std::uint32_t> ids_;
 };
 
-// The part of a record decoded on first use.
+// The part of a record decoded on first use. Two readers follow this layout:
+// readSymbols (everything) and readSymbolNames (what the repo map ranks
+// with); a change here changes both (index_cache_test compares them).
 void writeSymbols(Writer& w, const FileSymbols& s) {
   w.var(s.syntaxErrors);
   w.u8(s.timedOut ? 1 : 0);
