@@ -90,13 +90,20 @@ struct QuerySlot {
   QueryPtr query;
   std::optional<Error> error;
   std::uint32_t firstImportPattern = 0;  // the combined tags + imports query only
-  std::atomic<bool> ready{false};        // set once the compile has finished, either way
+};
+
+struct PatternSlot {
+  std::once_flag once;
+  std::optional<PatternSet> patterns;
+  std::optional<Error> error;
+  std::uint32_t firstImportPattern = 0;
 };
 
 struct QueryCache {
   std::mutex mu;
   // Kind -1: the combined tags + imports query of symbolsQuery().
   std::map<std::pair<std::string_view, int>, std::unique_ptr<QuerySlot>> slots;
+  std::map<std::string_view, std::unique_ptr<PatternSlot>> patterns;
 };
 
 
@@ -233,6 +240,16 @@ Expected<const TSQuery*> query(const Language& lang, QueryKind kind) {
   return static_cast<const TSQuery*>(slot.query.get());
 }
 
+// Where the imports half starts in the tags + imports text: the first
+// pattern beginning after the tags part.
+template <class StartOf>
+std::uint32_t firstPatternAfter(std::uint32_t patterns, std::size_t tagsSize, StartOf startOf) {
+  for (std::uint32_t i = 0; i < patterns; ++i) {
+    if (startOf(i) > tagsSize) return i;
+  }
+  return patterns;
+}
+
 Expected<SymbolsQuery> symbolsQuery(const Language& lang) {
   QuerySlot& slot = slotFor(lang.id, -1);
   std::call_once(slot.once, [&] {
@@ -247,20 +264,46 @@ Expected<SymbolsQuery> symbolsQuery(const Language& lang) {
       return;
     }
     slot.query = std::move(*q);
-    const std::uint32_t patterns = ts_query_pattern_count(slot.query.get());
-    slot.firstImportPattern = patterns;
-    for (std::uint32_t i = 0; i < patterns; ++i) {
-      if (ts_query_start_byte_for_pattern(slot.query.get(), i) > tags.size()) {
-        slot.firstImportPattern = i;
-        break;
-      }
-    }
+    const TSQuery* query = slot.query.get();
+    slot.firstImportPattern = firstPatternAfter(ts_query_pattern_count(query), tags.size(),
+                                                [&](std::uint32_t i) { return ts_query_start_byte_for_pattern(query, i); });
   });
-  slot.ready.store(true, std::memory_order_release);
   if (slot.error) return *slot.error;
   return SymbolsQuery{slot.query.get(), slot.firstImportPattern};
 }
 
-bool symbolsQueryReady(const Language& lang) { return slotFor(lang.id, -1).ready.load(std::memory_order_acquire); }
+Expected<SymbolPatterns> symbolPatterns(const Language& lang) {
+  PatternSlot* slot = nullptr;
+  {
+    QueryCache& c = cache();
+    std::lock_guard lock(c.mu);
+    auto& entry = c.patterns[lang.id];
+    if (!entry) entry = std::make_unique<PatternSlot>();
+    slot = entry.get();
+  }
+  std::call_once(slot->once, [&] {
+    const std::string tags = withInherited(lang.id, QueryKind::Tags);
+    const std::string source = tags + "\n" + withInherited(lang.id, QueryKind::Imports);
+    if (source.size() <= 1) return;
+    const std::string where = "grammars/queries/" + std::string(lang.id) + "/{tags,imports}.scm";
+    auto set = PatternSet::compile(lang.grammar, source);
+    if (!set) {
+      slot->error = makeError(ErrorCode::InternalError, where + ": " + set.error().message + " (of the query with inherited parts)");
+      return;
+    }
+    for (const std::string& capture : set->captureNames()) {
+      if (capture.empty() || capture.front() == '_') continue;
+      if (!isKnownCapture(QueryKind::Tags, capture) && !isKnownCapture(QueryKind::Imports, capture)) {
+        slot->error = makeError(ErrorCode::InternalError, where + ": unknown capture @" + capture);
+        return;
+      }
+    }
+    slot->patterns = std::move(*set);
+    const PatternSet& p = *slot->patterns;
+    slot->firstImportPattern = firstPatternAfter(p.patternCount(), tags.size(), [&](std::uint32_t i) { return p.patternStartByte(i); });
+  });
+  if (slot->error) return *slot->error;
+  return SymbolPatterns{slot->patterns ? &*slot->patterns : nullptr, slot->firstImportPattern};
+}
 
 }  // namespace cadre::analysis

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/analysis/patterns.hpp"
 #include "server/analysis/ts_handles.hpp"
 #include "support/expected.hpp"
 
@@ -44,19 +45,25 @@ bool isKnownCapture(QueryKind kind, std::string_view capture);
 
 std::string_view queryKindName(QueryKind kind);
 
-// The tags and imports queries compiled as one, which is what extraction
-// runs: a query cursor's cost is mostly its walk over every node of the
-// tree, so one walk for both halves the extraction's share of indexing.
-// Patterns below `firstImportPattern` come from tags.scm, the rest from
-// imports.scm. `query` is null when the language has neither.
+// The tags and imports queries read as one PatternSet, which is what
+// extraction runs (one walk of the tree for both). Patterns below
+// `firstImportPattern` come from tags.scm, the rest from imports.scm.
+// `patterns` is null when the language has neither. Reading them takes well
+// under a millisecond; their capture names are checked as compileQuery checks
+// them.
+struct SymbolPatterns {
+  const PatternSet* patterns = nullptr;
+  std::uint32_t firstImportPattern = 0;
+};
+Expected<SymbolPatterns> symbolPatterns(const Language& lang);
+
+// The same two queries compiled by tree-sitter as one TSQuery: the reference
+// the PatternSet matcher is tested against (extractSymbolsWithQueryCursor).
+// Compiling takes 10 ms (Python) to 500 ms (C++).
 struct SymbolsQuery {
   const TSQuery* query = nullptr;
   std::uint32_t firstImportPattern = 0;
 };
 Expected<SymbolsQuery> symbolsQuery(const Language& lang);
-// Whether symbolsQuery(lang) would return without compiling (or waiting for
-// another thread's compile). Compiling takes 10 ms (Python) to 500 ms (C++);
-// the indexer parses other files meanwhile instead of blocking.
-bool symbolsQueryReady(const Language& lang);
 
 }  // namespace cadre::analysis

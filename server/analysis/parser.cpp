@@ -214,6 +214,28 @@ void linkParents(std::vector<Definition>& defs) {
   }
 }
 
+// The order of definitions and references in FileSymbols: by position, the
+// outer of two nested definitions first, ties broken by every remaining key
+// so the order never depends on the order matches were found in.
+bool definitionOrder(const Definition& a, const Definition& b) {
+  if (a.span.startByte != b.span.startByte) return a.span.startByte < b.span.startByte;
+  if (a.span.endByte != b.span.endByte) return a.span.endByte > b.span.endByte;
+  if (a.nameSpan.startByte != b.nameSpan.startByte) return a.nameSpan.startByte < b.nameSpan.startByte;
+  return a.kind < b.kind;
+}
+
+bool referenceOrder(const Reference& a, const Reference& b) {
+  if (a.span.startByte != b.span.startByte) return a.span.startByte < b.span.startByte;
+  if (a.span.endByte != b.span.endByte) return a.span.endByte < b.span.endByte;
+  return a.kind < b.kind;
+}
+
+// Statements in source order; `import a, b` (one Import per module) by module.
+bool importOrder(const Import& a, const Import& b) {
+  if (a.span.startByte != b.span.startByte) return a.span.startByte < b.span.startByte;
+  return a.moduleSpan.startByte < b.moduleSpan.startByte;
+}
+
 int specificity(SymbolKind k) {
   switch (k) {
     case SymbolKind::Constructor: return 3;
@@ -309,7 +331,7 @@ struct CaptureRole {
   ReferenceKind reference = ReferenceKind::Name;
 };
 
-std::vector<CaptureRole> captureRoles(const TSQuery* q) {
+std::vector<CaptureRole> captureRoles(const std::vector<std::string_view>& names) {
   static const std::pair<std::string_view, Role> kFixed[] = {
       {"name", Role::Name},
       {"body", Role::Body},
@@ -324,9 +346,9 @@ std::vector<CaptureRole> captureRoles(const TSQuery* q) {
       {"export.name", Role::ExportName},
       {"export.default", Role::ExportDefault},
   };
-  std::vector<CaptureRole> roles(ts_query_capture_count(q));
+  std::vector<CaptureRole> roles(names.size());
   for (std::uint32_t id = 0; id < roles.size(); ++id) {
-    const std::string_view c = captureName(q, id);
+    const std::string_view c = names[id];
     CaptureRole& r = roles[id];
     for (const auto& [name, role] : kFixed) {
       if (c == name) r.role = role;
@@ -410,10 +432,7 @@ class TagCollector {
   // depth) but remembered by it as names that shadow. Signatures and
   // parameter shapes are read only for the definitions kept.
   void finish() {
-    std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-      return a.definition.span.startByte != b.definition.span.startByte ? a.definition.span.startByte < b.definition.span.startByte
-                                                                          : a.definition.span.endByte > b.definition.span.endByte;
-    });
+    std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) { return definitionOrder(a.definition, b.definition); });
     std::vector<Definition> all;
     all.reserve(pending_.size());
     for (auto& p : pending_) all.push_back(std::move(p.definition));
@@ -441,7 +460,7 @@ class TagCollector {
     }
     if (kept.size() != all.size()) linkParents(kept);
     out_.definitions = std::move(kept);
-    std::sort(out_.references.begin(), out_.references.end(), [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; });
+    std::sort(out_.references.begin(), out_.references.end(), referenceOrder);
   }
 
  private:
@@ -516,11 +535,15 @@ class ImportCollector {
     imp.wildcard = imp.wildcard || wildcard;
     imp.reexport = imp.reexport || reexport;
     if (ns) imp.namespaceAlias = std::string(textOf(*ns, text_));
+    // Names in source order whatever order the matches came in.
     auto addName = [&](std::string n, const TSNode* node, std::string a) {
-      for (const auto& existing : imp.names) {
-        if (existing.span.startByte == ts_node_start_byte(*node) && existing.name == n) return;
+      const std::uint32_t at = ts_node_start_byte(*node);
+      auto pos = imp.names.begin();
+      for (; pos != imp.names.end(); ++pos) {
+        if (pos->span.startByte == at && pos->name == n) return;
+        if (pos->span.startByte > at || (pos->span.startByte == at && pos->name > n)) break;
       }
-      imp.names.push_back(ImportedName{std::move(n), std::move(a), spanOf(*node)});
+      imp.names.insert(pos, ImportedName{std::move(n), std::move(a), spanOf(*node)});
     };
     if (def) addName("default", def, std::string(textOf(*def, text_)));
     if (name) addName(std::string(textOf(*name, text_)), name, alias ? std::string(textOf(*alias, text_)) : std::string());
@@ -528,7 +551,7 @@ class ImportCollector {
 
   void finish() {
     // Statements in source order, whatever order the cursor finished them in.
-    std::stable_sort(out_.imports.begin(), out_.imports.end(), [](const Import& a, const Import& b) { return a.span.startByte < b.span.startByte; });
+    std::stable_sort(out_.imports.begin(), out_.imports.end(), importOrder);
     std::sort(out_.exports.begin(), out_.exports.end());
     out_.exports.erase(std::unique(out_.exports.begin(), out_.exports.end()), out_.exports.end());
   }
@@ -549,24 +572,37 @@ class ImportCollector {
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> byStatement_;
 };
 
-// One walk of the combined tags + imports query over the tree (or `range`),
-// each match handed to the collector of its half. Either collector may be null.
-void runSymbolsQuery(const SymbolsQuery& q, TSNode root, std::string_view text, const ByteRange* range, TagCollector* tags,
-                     ImportCollector* imports) {
+// One walk of the combined tags + imports patterns over the tree (or
+// `range`), each match handed to the collector of its half. Either collector
+// may be null.
+void runSymbolPatterns(const SymbolPatterns& q, TSNode root, std::string_view text, const ByteRange* range, TagCollector* tags,
+                       ImportCollector* imports) {
+  if (!q.patterns) return;
+  const std::vector<std::string>& names = q.patterns->captureNames();
+  const std::vector<CaptureRole> roles = captureRoles(std::vector<std::string_view>(names.begin(), names.end()));
+  auto onMatch = [&](const TSQueryMatch& match) {
+    const bool import = match.pattern_index >= q.firstImportPattern;
+    if (import ? !imports : !tags) return;
+    if (import) imports->add(match, roles);
+    else tags->add(match, roles);
+  };
+  q.patterns->forEachMatch(root, text, range, onMatch);
+}
+
+// The same through tree-sitter's query cursor: the reference the matcher is
+// tested against.
+void runSymbolsQuery(const SymbolsQuery& q, TSNode root, std::string_view text, TagCollector* tags, ImportCollector* imports) {
   if (!q.query) return;
-  const std::vector<CaptureRole> roles = captureRoles(q.query);
+  std::vector<std::string_view> names;
+  for (std::uint32_t id = 0; id < ts_query_capture_count(q.query); ++id) names.push_back(captureName(q.query, id));
+  const std::vector<CaptureRole> roles = captureRoles(names);
   QueryCursorPtr cursor(ts_query_cursor_new());
-  // Why a match limit: a pathological file must not make one query run away.
   ts_query_cursor_set_match_limit(cursor.get(), 4096);
-  if (range) ts_query_cursor_set_byte_range(cursor.get(), range->first, range->second);
   ts_query_cursor_exec(cursor.get(), q.query, root);
-  // One per thread: its compiled patterns serve every file that thread indexes.
-  thread_local Predicates predicates;
   TSQueryMatch match;
   while (ts_query_cursor_next_match(cursor.get(), &match)) {
     const bool import = match.pattern_index >= q.firstImportPattern;
-    if (import ? !imports : !tags) continue;
-    if (!predicates.accept(q.query, match, text)) continue;
+    if (!queryPredicatesHold(q.query, match, text)) continue;
     if (import) imports->add(match, roles);
     else tags->add(match, roles);
   }
@@ -605,19 +641,41 @@ TreePtr Parser::parse(const Language& lang, std::string_view text, const TSTree*
   return tree;
 }
 
-FileSymbols extractSymbols(const Language& lang, const TSTree* tree, std::string_view text) {
+namespace {
+
+template <class Run>
+FileSymbols extractWith(const Language& lang, const TSTree* tree, std::string_view text, Run run) {
   FileSymbols out;
   out.language = std::string(lang.id);
   TSNode root = ts_tree_root_node(tree);
   out.syntaxErrors = countErrors(root);
-  if (auto q = symbolsQuery(lang); q && q->query) {
-    TagCollector tags(lang.id, text, out);
-    ImportCollector imports(text, out);
-    runSymbolsQuery(*q, root, text, nullptr, &tags, &imports);
-    tags.finish();
-    imports.finish();
-  }
+  TagCollector tags(lang.id, text, out);
+  ImportCollector imports(text, out);
+  run(root, tags, imports);
+  tags.finish();
+  imports.finish();
   return out;
+}
+
+}  // namespace
+
+bool queryPredicatesHold(const TSQuery* query, const TSQueryMatch& match, std::string_view text) {
+  thread_local Predicates predicates;
+  return predicates.accept(query, match, text);
+}
+
+FileSymbols extractSymbols(const Language& lang, const TSTree* tree, std::string_view text) {
+  auto q = symbolPatterns(lang);
+  return extractWith(lang, tree, text, [&](TSNode root, TagCollector& tags, ImportCollector& imports) {
+    if (q) runSymbolPatterns(*q, root, text, nullptr, &tags, &imports);
+  });
+}
+
+FileSymbols extractSymbolsWithQueryCursor(const Language& lang, const TSTree* tree, std::string_view text) {
+  auto q = symbolsQuery(lang);
+  return extractWith(lang, tree, text, [&](TSNode root, TagCollector& tags, ImportCollector& imports) {
+    if (q) runSymbolsQuery(*q, root, text, &tags, &imports);
+  });
 }
 
 FileSymbols summarize(Parser& parser, const Language& lang, std::string_view text, ParseLimits limits) {
@@ -676,10 +734,10 @@ void IncrementalDocument::extractAll() {
   symbols_.language = std::string(lang_->id);
   TSNode root = ts_tree_root_node(tree_.get());
   symbols_.syntaxErrors = countErrors(root);
-  if (auto q = symbolsQuery(*lang_); q && q->query) {
+  if (auto q = symbolPatterns(*lang_); q && q->patterns) {
     TagCollector tags(lang_->id, text_, symbols_);
     ImportCollector imports(text_, symbols_, nullptr, &exportSites_);
-    runSymbolsQuery(*q, root, text_, nullptr, &tags, &imports);
+    runSymbolPatterns(*q, root, text_, nullptr, &tags, &imports);
     tags.finish();
     imports.finish();
   }
@@ -831,13 +889,13 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
     if (!intersects(point, dirty)) sites.emplace_back(name, shifted);
   }
   const std::size_t carriedDefinitions = next_symbols.definitions.size(), carriedReferences = next_symbols.references.size();
-  if (auto q = symbolsQuery(*lang_); q && q->query) {
+  if (auto q = symbolPatterns(*lang_); q && q->patterns) {
     std::set<std::pair<std::uint32_t, std::uint32_t>> seen;  // containers are found once per range
     for (const auto& range : dirty) {
       FileSymbols part;
       TagCollector tags(lang_->id, text_, part, &range, &containers);
       ImportCollector imports(text_, next_symbols, &range, &sites);
-      runSymbolsQuery(*q, root, text_, &range, &tags, &imports);
+      runSymbolPatterns(*q, root, text_, &range, &tags, &imports);
       tags.finish();
       for (auto& d : part.definitions) {
         if (seen.insert({d.span.startByte, d.nameSpan.startByte}).second) next_symbols.definitions.push_back(std::move(d));
@@ -846,19 +904,14 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
     }
   }
   // Both halves are in source order already: merge, do not sort.
-  auto defOrder = [](const Definition& a, const Definition& b) {
-    return a.span.startByte != b.span.startByte ? a.span.startByte < b.span.startByte : a.span.endByte > b.span.endByte;
-  };
-  std::stable_sort(next_symbols.definitions.begin() + static_cast<std::ptrdiff_t>(carriedDefinitions), next_symbols.definitions.end(), defOrder);
+  std::sort(next_symbols.definitions.begin() + static_cast<std::ptrdiff_t>(carriedDefinitions), next_symbols.definitions.end(), definitionOrder);
   std::inplace_merge(next_symbols.definitions.begin(), next_symbols.definitions.begin() + static_cast<std::ptrdiff_t>(carriedDefinitions),
-                     next_symbols.definitions.end(), defOrder);
+                     next_symbols.definitions.end(), definitionOrder);
   linkParents(next_symbols.definitions);
-  auto refOrder = [](const Reference& a, const Reference& b) { return a.span.startByte < b.span.startByte; };
-  std::stable_sort(next_symbols.references.begin() + static_cast<std::ptrdiff_t>(carriedReferences), next_symbols.references.end(), refOrder);
+  std::sort(next_symbols.references.begin() + static_cast<std::ptrdiff_t>(carriedReferences), next_symbols.references.end(), referenceOrder);
   std::inplace_merge(next_symbols.references.begin(), next_symbols.references.begin() + static_cast<std::ptrdiff_t>(carriedReferences),
-                     next_symbols.references.end(), refOrder);
-  std::stable_sort(next_symbols.imports.begin(), next_symbols.imports.end(),
-                   [](const Import& a, const Import& b) { return a.span.startByte < b.span.startByte; });
+                     next_symbols.references.end(), referenceOrder);
+  std::stable_sort(next_symbols.imports.begin(), next_symbols.imports.end(), importOrder);
   exportSites_ = std::move(sites);
   next_symbols.exports.clear();
   for (const auto& [name, at] : exportSites_) next_symbols.exports.push_back(name);

@@ -33,8 +33,15 @@ class Parser {
   ParserPtr parser_;
 };
 
-// Runs the language's tags and imports queries over a parsed tree.
+// Runs the language's tags and imports queries over a parsed tree (cadre's
+// PatternSet matcher, one walk).
 FileSymbols extractSymbols(const Language& lang, const TSTree* tree, std::string_view text);
+// The same through tree-sitter's query cursor: the reference the matcher is
+// kept equal to (tests, bench). Compiles the TSQuery on first use.
+FileSymbols extractSymbolsWithQueryCursor(const Language& lang, const TSTree* tree, std::string_view text);
+// Whether a tree-sitter query match passes its text predicates (#eq?,
+// #match?, #any-of? and their #not- forms), which the C library leaves to us.
+bool queryPredicatesHold(const TSQuery* query, const TSQueryMatch& match, std::string_view text);
 
 // Parse + extract in one step, for files that are not open in an editor.
 FileSymbols summarize(Parser& parser, const Language& lang, std::string_view text, ParseLimits limits = {});

@@ -19,10 +19,6 @@ namespace cadre::analysis {
 namespace fs = std::filesystem;
 
 namespace {
-// Why a bound on held trees: a tree takes about ten times its source in
-// memory, and the index must stay small (no trees kept for files not open).
-constexpr std::size_t kMaxHeldBytes = 1u << 20;
-
 SymbolCounts countsOf(const FileSymbols& s) { return {s.definitions.size(), s.references.size(), s.imports.size(), s.syntaxErrors}; }
 }  // namespace
 
@@ -124,33 +120,10 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
 
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, toParse.size())));
-  // The queries of the languages to parse compile on a thread of their own
-  // (the first use of a language's query costs 10-500 ms), while the workers
-  // parse: a worker whose file's query is not ready yet keeps the tree and
-  // goes on to the next file, up to kMaxHeldBytes of source.
-  std::vector<const Language*> toCompile;
-  for (std::size_t k : toParse) {
-    const Language* lang = languageById(index.files_[k].language);
-    if (lang && std::find(toCompile.begin(), toCompile.end(), lang) == toCompile.end() && !symbolsQueryReady(*lang)) toCompile.push_back(lang);
-  }
-  std::thread compiler;
-  if (!toCompile.empty() && threads > 1) {
-    compiler = std::thread([&toCompile] {
-      for (const Language* lang : toCompile) (void)symbolsQuery(*lang);
-    });
-  }
   std::atomic<std::size_t> next{0}, done{0}, parsed{0}, skipped{0};
   auto work = [&] {
     Parser parser;
     std::string text;
-    struct Held {
-      IndexedFile* file;
-      const Language* lang;
-      std::string text;
-      TreePtr tree;
-    };
-    std::vector<Held> held;
-    std::size_t heldBytes = 0;
     auto countDone = [&] {
       const std::size_t n = ++done;
       if (n % 64 == 0 || n == toParse.size()) report(n, toParse.size(), "parsing");
@@ -169,17 +142,6 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
       f.setEncoded(encodeSymbols(symbols), countsOf(symbols));
       ++parsed;
       countDone();
-    };
-    auto drain = [&](bool all) {
-      for (auto it = held.begin(); it != held.end();) {
-        if (!all && !symbolsQueryReady(*it->lang)) {
-          ++it;
-          continue;
-        }
-        finishOne(*it->file, *it->lang, it->text, std::move(it->tree));
-        heldBytes -= it->text.size();
-        it = held.erase(it);
-      }
     };
     for (std::size_t k = next++; k < toParse.size(); k = next++) {
       if (options.cancel && options.cancel->load()) return;
@@ -202,25 +164,16 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
           const Language& lang = *languageById(f.language);
           TreePtr tree = parser.parse(lang, text, nullptr, limits);
           counted = true;
-          if (!tree || symbolsQueryReady(lang) || heldBytes + text.size() > kMaxHeldBytes) {
-            finishOne(f, lang, text, std::move(tree));
-          } else {
-            heldBytes += text.size();
-            held.push_back(Held{&f, &lang, std::move(text), std::move(tree)});
-            text = std::string();
-          }
+          finishOne(f, lang, text, std::move(tree));
         }
       }
       if (!counted) countDone();
-      if (!held.empty()) drain(false);
     }
-    drain(true);
   };
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  if (compiler.joinable()) compiler.join();
   if (options.cancel && options.cancel->load()) return makeError(ErrorCode::RequestCancelled, "indexing was cancelled");
 
   index.stats_.parsed = parsed;

@@ -11,6 +11,7 @@
 #include "server/analysis/parser.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/fixture.hpp"
+#include "tests/support/symbols_dump.hpp"
 
 using namespace cadre;
 using namespace cadre::analysis;
@@ -18,36 +19,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string spanText(const Span& s) {
-  return std::to_string(s.startByte) + "-" + std::to_string(s.endByte) + "@" + std::to_string(s.start.row) + ":" + std::to_string(s.start.column) +
-         "-" + std::to_string(s.end.row) + ":" + std::to_string(s.end.column);
-}
+using testing::spanText;
 
-// Every field of a file's symbols, one line per record.
+// Every field of a file and its symbols, one line per record.
 std::string dump(const IndexedFile& f) {
-  const FileSymbols& s = f.symbols();
-  std::string out = f.path + " " + f.language + " " + std::to_string(f.size) + " " + std::to_string(f.mtimeNs) + " " + std::to_string(f.hash) +
-                    " [" + f.skipReason + "] errors=" + std::to_string(s.syntaxErrors) + " timedOut=" + std::to_string(s.timedOut) + " lang=" +
-                    s.language + "\n";
-  for (const auto& d : s.definitions) {
-    out += "def " + d.name + " " + std::string(symbolKindName(d.kind)) + " " + spanText(d.span) + " " + spanText(d.nameSpan) + " [" + d.signature +
-           "] parent=" + std::to_string(d.parent) + " args=" + std::to_string(d.minArgs) + ".." + std::to_string(d.maxArgs) +
-           (d.acceptsAnyKeyword ? " **" : "") + " locals=";
-    for (const auto& l : d.localNames) out += l + ",";
-    out += "\n";
-  }
-  for (const auto& r : s.references) {
-    out += "ref " + r.name + " " + std::string(referenceKindName(r.kind)) + " " + spanText(r.span) + " args=" + std::to_string(r.args) +
-           (r.bare ? " bare" : "") + "\n";
-  }
-  for (const auto& i : s.imports) {
-    out += "import " + i.module + " " + spanText(i.span) + " " + spanText(i.moduleSpan) + " " + std::to_string(i.wildcard) + std::to_string(i.reexport) +
-           std::to_string(i.system) + std::to_string(i.optional) + " as=" + i.namespaceAlias + " " + i.statement + ":";
-    for (const auto& n : i.names) out += " " + n.name + "/" + n.alias + "/" + spanText(n.span);
-    out += "\n";
-  }
-  for (const auto& e : s.exports) out += "export " + e + "\n";
-  return out;
+  return f.path + " " + f.language + " " + std::to_string(f.size) + " " + std::to_string(f.mtimeNs) + " " + std::to_string(f.hash) + " [" +
+         f.skipReason + "] " + testing::dumpSymbols(f.symbols());
 }
 
 std::string dumpAll(const ProjectIndex& index) {

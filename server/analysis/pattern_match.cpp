@@ -1,0 +1,291 @@
+// Matching a PatternSet during one tree-cursor walk (see patterns.hpp).
+#include <algorithm>
+#include <array>
+
+#include "server/analysis/patterns.hpp"
+
+namespace cadre::analysis {
+namespace {
+
+// Bounds on node comparisons, so that a query whose sibling patterns combine
+// over a node with many children (the query fuzzer writes such) cannot run
+// away: per pattern and root node, a base plus two per child of the root (a
+// `(program (x))` pattern compares once per top-level statement), and per
+// walk, a base plus 256 per byte of text. Matching stops where a bound is
+// reached; the matches found so far are kept. cadre's own queries stay far
+// below both on every corpus the tests and benchmarks read.
+constexpr std::uint64_t kStepsPerRoot = 1u << 16;
+constexpr std::uint64_t kStepsPerWalk = 1u << 22;
+constexpr std::uint64_t kStepsPerByte = 256;
+
+std::string_view textOf(TSNode node, std::string_view text) {
+  const std::uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
+  if (start >= text.size() || end <= start) return {};
+  return text.substr(start, std::min<std::size_t>(end, text.size()) - start);
+}
+
+// A continuation: what to do once a step has matched. Non-owning; the
+// callable outlives every call (matching is strictly nested).
+class Cont {
+ public:
+  template <class F>
+  explicit Cont(F& f) : obj_(&f), call_([](void* o) { (*static_cast<F*>(o))(); }) {}
+  void operator()() const { call_(obj_); }
+
+ private:
+  void* obj_;
+  void (*call_)(void*);
+};
+
+}  // namespace
+
+class PatternMatcher {
+ public:
+  PatternMatcher(const PatternSet& set, std::string_view text) : set_(set), text_(text) {}
+  ~PatternMatcher() {
+    if (haveCursor_) ts_tree_cursor_delete(&cursor_);
+  }
+  PatternMatcher(const PatternMatcher&) = delete;
+  PatternMatcher& operator=(const PatternMatcher&) = delete;
+
+  void run(TSNode root, const std::pair<std::uint32_t, std::uint32_t>* range, void* sink, void (*call)(void*, const TSQueryMatch&)) {
+    walkBudget_ = kStepsPerWalk + kStepsPerByte * text_.size();
+    TSTreeCursor walk = ts_tree_cursor_new(root);
+    for (;;) {
+      const TSNode node = ts_tree_cursor_current_node(&walk);
+      const bool inside = !range || intersects(node, *range);
+      if (inside) {
+        const TSSymbol symbol = ts_node_symbol(node);
+        const std::vector<std::uint32_t>& candidates = symbol == kErrorSymbol ? set_.byError_
+                                                       : symbol < set_.bySymbol_.size() ? set_.bySymbol_[symbol]
+                                                                                        : set_.wildcardRoots_;
+        if (!candidates.empty()) {
+          const Kid kid{node, symbol, 0, ts_node_is_named(node)};
+          for (std::uint32_t p : candidates) matchRoot(p, kid, sink, call);
+        }
+      }
+      if (inside && ts_tree_cursor_goto_first_child(&walk)) continue;
+      bool moved = false;
+      while (!(moved = ts_tree_cursor_goto_next_sibling(&walk))) {
+        if (!ts_tree_cursor_goto_parent(&walk)) break;
+      }
+      if (!moved) break;
+    }
+    ts_tree_cursor_delete(&walk);
+  }
+
+ private:
+  struct Kid {
+    TSNode node;
+    TSSymbol symbol;
+    TSFieldId field;
+    bool named;
+  };
+  using Kind = PatternStep::Kind;
+
+  // tree-sitter's test: an empty node at the range's start counts, a node
+  // ending exactly there does not.
+  static bool intersects(TSNode node, const std::pair<std::uint32_t, std::uint32_t>& r) {
+    const std::uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
+    const bool precedes = end < r.first || (start != end && end == r.first);
+    return !precedes && start < r.second;
+  }
+
+  void matchRoot(std::uint32_t pattern, const Kid& kid, void* sink, void (*call)(void*, const TSQueryMatch&)) {
+    found_.clear();
+    bounds_.clear();
+    budget_ = kStepsPerRoot + 2 * ts_node_child_count(kid.node);
+    auto record = [&] {
+      bounds_.push_back(static_cast<std::uint32_t>(found_.size()));
+      found_.insert(found_.end(), caps_.begin(), caps_.end());
+    };
+    Cont done(record);
+    matchStep(set_.patterns_[pattern].root, kid, nullptr, 0, done);
+    arena_.clear();
+    caps_.clear();
+    if (bounds_.empty()) return;
+    bounds_.push_back(static_cast<std::uint32_t>(found_.size()));
+    const std::size_t n = bounds_.size() - 1;
+    keep_.assign(n, 1);
+    if (n > 1) dropRedundant(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!keep_[i]) continue;
+      const TSQueryCapture* captures = found_.data() + bounds_[i];
+      const auto count = static_cast<std::uint16_t>(bounds_[i + 1] - bounds_[i]);
+      if (!accept(set_.patterns_[pattern], captures, count)) continue;
+      const TSQueryMatch match{0, static_cast<std::uint16_t>(pattern), count, captures};
+      call(sink, match);
+    }
+  }
+
+  // Drops a match whose captures equal an earlier one's or are a strict
+  // subset of another's (tree-sitter's longest-match rule).
+  void dropRedundant(std::size_t n) {
+    keys_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      keys_[i].clear();
+      for (std::uint32_t c = bounds_[i]; c < bounds_[i + 1]; ++c) keys_[i].emplace_back(found_[c].node.id, found_[c].index);
+      std::sort(keys_[i].begin(), keys_[i].end());
+    }
+    order_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) order_[i] = static_cast<std::uint32_t>(i);
+    std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) { return keys_[a] != keys_[b] ? keys_[a] < keys_[b] : a < b; });
+    for (std::size_t k = 1; k < n; ++k) {
+      if (keys_[order_[k]] == keys_[order_[k - 1]]) keep_[order_[k]] = 0;
+    }
+    bool sizesDiffer = false;
+    for (std::size_t i = 1; i < n; ++i) sizesDiffer = sizesDiffer || keys_[i].size() != keys_[0].size();
+    if (!sizesDiffer) return;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!keep_[i]) continue;
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j == i || !keep_[j] || keys_[j].size() <= keys_[i].size()) continue;
+        if (std::includes(keys_[j].begin(), keys_[j].end(), keys_[i].begin(), keys_[i].end())) {
+          keep_[i] = 0;
+          break;
+        }
+      }
+    }
+  }
+
+  void matchStep(std::uint32_t index, const Kid& kid, const std::uint32_t* extra, std::uint32_t extraCount, Cont k) {
+    if (budget_ == 0 || walkBudget_ == 0) return;
+    --budget_;
+    --walkBudget_;
+    const PatternStep& s = set_.steps_[index];
+    switch (s.kind) {
+      case Kind::Alternation: {
+        // The alternation's own captures go to whichever alternative matches.
+        std::array<std::uint32_t, 16> combined{};
+        std::uint32_t count = 0;
+        for (std::uint32_t c = 0; c < s.captureCount && count < combined.size(); ++c) combined[count++] = set_.lists_[s.captures + c];
+        for (std::uint32_t c = 0; c < extraCount && count < combined.size(); ++c) combined[count++] = extra[c];
+        for (std::uint32_t a = 0; a < s.childCount; ++a) matchStep(set_.lists_[s.children + a], kid, combined.data(), count, k);
+        return;
+      }
+      case Kind::Any:
+        if (kid.symbol == kErrorSymbol) return;
+        break;
+      case Kind::AnyNamed:
+        if (kid.symbol == kErrorSymbol || !kid.named) return;
+        break;
+      case Kind::Node:
+        if (kid.symbol != s.symbol) return;
+        break;
+    }
+    for (std::uint32_t f = 0; f < s.negatedCount; ++f) {
+      if (!ts_node_is_null(ts_node_child_by_field_id(kid.node, static_cast<TSFieldId>(set_.lists_[s.negated + f])))) return;
+    }
+    const std::size_t mark = caps_.size();
+    for (std::uint32_t c = 0; c < s.captureCount; ++c) caps_.push_back(TSQueryCapture{kid.node, set_.lists_[s.captures + c]});
+    for (std::uint32_t c = 0; c < extraCount; ++c) caps_.push_back(TSQueryCapture{kid.node, extra[c]});
+    if (s.childCount == 0) {
+      k();
+    } else {
+      const auto base = static_cast<std::uint32_t>(arena_.size());
+      loadKids(kid.node);
+      const auto end = static_cast<std::uint32_t>(arena_.size());
+      matchChildren(index, end, 0, base, false, k);
+      arena_.resize(base);
+    }
+    caps_.resize(mark);
+  }
+
+  // Child patterns ci.. of step `parent` against the children [from, end) of
+  // its node, in order; `afterAnyWildcard`: the previous child pattern was
+  // `_`, so an anchor after it means the very next sibling, named or not.
+  void matchChildren(std::uint32_t parent, std::uint32_t end, std::uint32_t ci, std::uint32_t from, bool afterAnyWildcard, Cont k) {
+    const PatternStep& p = set_.steps_[parent];
+    if (ci == p.childCount) {
+      k();
+      return;
+    }
+    const std::uint32_t childIndex = set_.lists_[p.children + ci];
+    const PatternStep& c = set_.steps_[childIndex];
+    if (c.optional) matchChildren(parent, end, ci + 1, from, false, k);
+    for (std::uint32_t m = from; m < end && budget_ > 0 && walkBudget_ > 0; ++m) {
+      const Kid kid = arena_[m];
+      bool candidate = !c.field || kid.field == c.field;
+      if (candidate && c.lastChild) {
+        for (std::uint32_t later = m + 1; later < end; ++later) candidate = candidate && !arena_[later].named;
+      }
+      if (candidate) {
+        auto rest = [&, m] { matchChildren(parent, end, ci + 1, m + 1, c.kind == Kind::Any, k); };
+        matchStep(childIndex, kid, nullptr, 0, Cont(rest));
+      }
+      if (c.immediate && (kid.named || afterAnyWildcard)) break;
+    }
+  }
+
+  void loadKids(TSNode node) {
+    if (!haveCursor_) {
+      cursor_ = ts_tree_cursor_new(node);
+      haveCursor_ = true;
+    } else {
+      ts_tree_cursor_reset(&cursor_, node);
+    }
+    if (!ts_tree_cursor_goto_first_child(&cursor_)) return;
+    do {
+      const TSNode n = ts_tree_cursor_current_node(&cursor_);
+      arena_.push_back(Kid{n, ts_node_symbol(n), ts_tree_cursor_current_field_id(&cursor_), ts_node_is_named(n)});
+    } while (ts_tree_cursor_goto_next_sibling(&cursor_));
+  }
+
+  // The text predicates; one on a capture the match lacks (an optional one) holds.
+  bool accept(const PatternSet::Pattern& pattern, const TSQueryCapture* captures, std::uint16_t count) const {
+    auto find = [&](std::uint32_t id) -> const TSQueryCapture* {
+      for (std::uint16_t i = 0; i < count; ++i) {
+        if (captures[i].index == id) return &captures[i];
+      }
+      return nullptr;
+    };
+    using Op = PatternPredicate::Op;
+    for (const PatternPredicate& p : pattern.predicates) {
+      const TSQueryCapture* subject = find(p.capture);
+      if (!subject) continue;
+      const std::string_view text = textOf(subject->node, text_);
+      bool holds = true;
+      switch (p.op) {
+        case Op::Eq: case Op::NotEq: {
+          std::string_view other;
+          if (p.otherCapture >= 0) {
+            const TSQueryCapture* o = find(static_cast<std::uint32_t>(p.otherCapture));
+            other = o ? textOf(o->node, text_) : std::string_view();
+          } else {
+            other = p.values.front();
+          }
+          holds = (text == other) == (p.op == Op::Eq);
+          break;
+        }
+        case Op::Match: case Op::NotMatch:
+          holds = std::regex_search(text.begin(), text.end(), *set_.regexes_[static_cast<std::size_t>(p.regex)]) == (p.op == Op::Match);
+          break;
+        case Op::AnyOf: case Op::NotAnyOf:
+          holds = (std::find(p.values.begin(), p.values.end(), text) != p.values.end()) == (p.op == Op::AnyOf);
+          break;
+      }
+      if (!holds) return false;
+    }
+    return true;
+  }
+
+  const PatternSet& set_;
+  std::string_view text_;
+  TSTreeCursor cursor_{};  // reads children lists
+  bool haveCursor_ = false;
+  std::vector<Kid> arena_;  // children lists of the nodes being matched, a stack
+  std::vector<TSQueryCapture> caps_;  // captures of the match in progress, a stack
+  std::vector<TSQueryCapture> found_;  // complete matches at the current root...
+  std::vector<std::uint32_t> bounds_;  // ...and where each starts in found_
+  std::vector<char> keep_;
+  std::vector<std::vector<std::pair<const void*, std::uint32_t>>> keys_;
+  std::vector<std::uint32_t> order_;
+  std::uint64_t budget_ = 0, walkBudget_ = 0;
+};
+
+void PatternSet::run(TSNode root, std::string_view text, const std::pair<std::uint32_t, std::uint32_t>* range, void* sink,
+                     void (*call)(void*, const TSQueryMatch&)) const {
+  PatternMatcher(*this, text).run(root, range, sink, call);
+}
+
+}  // namespace cadre::analysis
