@@ -109,6 +109,20 @@ class Predicates {
   std::map<std::string, std::regex> regexes_;
 };
 
+// Calls fn(child) for each child of `node` in order until fn returns false,
+// with one cursor pass (ts_node_child(i) starts from the first child each
+// time, so an indexed loop is quadratic).
+template <class Fn>
+void forEachChild(TSNode node, Fn fn) {
+  TSTreeCursor cursor = ts_tree_cursor_new(node);
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      if (!fn(ts_tree_cursor_current_node(&cursor))) break;
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+}
+
 std::string foldSignature(std::string_view head) {
   std::string out;
   bool space = false;
@@ -135,12 +149,11 @@ std::string signatureOf(TSNode def, const TSNode* body, std::string_view text) {
   std::size_t cut = all.size();
   if (!ts_node_is_null(b) && ts_node_start_byte(b) > start) {
     std::uint32_t headEnd = start;
-    for (std::uint32_t i = 0; i < ts_node_child_count(def); ++i) {
-      TSNode child = ts_node_child(def, i);
-      if (ts_node_start_byte(child) >= ts_node_start_byte(b)) break;
-      if (std::string_view(ts_node_type(child)) == "comment") continue;
-      headEnd = std::max(headEnd, ts_node_end_byte(child));
-    }
+    forEachChild(def, [&](TSNode child) {
+      if (ts_node_start_byte(child) >= ts_node_start_byte(b)) return false;
+      if (std::string_view(ts_node_type(child)) != "comment") headEnd = std::max(headEnd, ts_node_end_byte(child));
+      return true;
+    });
     cut = headEnd > start ? headEnd - start : ts_node_start_byte(b) - start;
   } else if (auto nl = all.find('\n'); nl != std::string_view::npos) {
     cut = nl;
@@ -245,19 +258,30 @@ int specificity(SymbolKind k) {
   }
 }
 
+std::vector<TSNode> namedChildren(TSNode node) {
+  std::vector<TSNode> out;
+  forEachChild(node, [&](TSNode n) {
+    if (ts_node_is_named(n)) out.push_back(n);
+    return true;
+  });
+  return out;
+}
+
 // Python and TypeScript parameter lists → the argument counts a call may pass.
 void callableShape(std::string_view lang, TSNode def, std::string_view text, Definition& d) {
   const bool python = lang == "python", typescript = lang == "typescript" || lang == "tsx";
   if (!python && !typescript) return;
   TSNode params = ts_node_child_by_field_name(def, "parameters", 10);
   if (ts_node_is_null(params)) return;
-  // Decorators may change what a function accepts.
-  TSNode parent = ts_node_parent(def);
-  if (python && !ts_node_is_null(parent) && std::string_view(ts_node_type(parent)) == "decorated_definition") return;
+  // Decorators may change what a function accepts. (ts_node_parent walks
+  // down from the root: asked only where it matters.)
+  if (python) {
+    TSNode parent = ts_node_parent(def);
+    if (!ts_node_is_null(parent) && std::string_view(ts_node_type(parent)) == "decorated_definition") return;
+  }
   int required = 0, total = 0;
   bool unbounded = false, anyKeyword = false;
-  for (std::uint32_t i = 0; i < ts_node_named_child_count(params); ++i) {
-    TSNode p = ts_node_named_child(params, i);
+  for (TSNode p : namedChildren(params)) {
     std::string_view type = ts_node_type(p);
     if (type == "comment") continue;
     TSNode inner = ts_node_named_child_count(p) ? ts_node_named_child(p, 0) : p;
@@ -307,13 +331,18 @@ std::int16_t argumentCount(TSNode call) {
   std::string_view argsType = ts_node_type(args);
   if (argsType != "argument_list" && argsType != "arguments") return -1;  // e.g. a generator argument
   int n = 0;
-  for (std::uint32_t i = 0; i < ts_node_named_child_count(args); ++i) {
-    std::string_view type = ts_node_type(ts_node_named_child(args, i));
-    if (type == "comment") continue;
-    if (type == "list_splat" || type == "dictionary_splat" || type == "spread_element" || type == "parenthesized_list_splat") return -1;
+  forEachChild(args, [&](TSNode arg) {
+    if (!ts_node_is_named(arg)) return true;
+    std::string_view type = ts_node_type(arg);
+    if (type == "comment") return true;
+    if (type == "list_splat" || type == "dictionary_splat" || type == "spread_element" || type == "parenthesized_list_splat") {
+      n = -1;
+      return false;
+    }
     ++n;
-  }
-  return static_cast<std::int16_t>(n);
+    return true;
+  });
+  return static_cast<std::int16_t>(std::min(n, 32767));
 }
 
 using ByteRange = std::pair<std::uint32_t, std::uint32_t>;

@@ -1,6 +1,7 @@
 // Matching a PatternSet during one tree-cursor walk (see patterns.hpp).
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 #include "server/analysis/patterns.hpp"
 
@@ -41,37 +42,56 @@ class Cont {
 
 class PatternMatcher {
  public:
-  PatternMatcher(const PatternSet& set, std::string_view text) : set_(set), text_(text) {}
+  PatternMatcher() = default;
+  PatternMatcher(const PatternSet& set, std::string_view text) : set_(&set), text_(text) {}
+  void reset(const PatternSet& set, std::string_view text) {
+    set_ = &set;
+    text_ = text;
+  }
   ~PatternMatcher() {
     if (haveCursor_) ts_tree_cursor_delete(&cursor_);
   }
   PatternMatcher(const PatternMatcher&) = delete;
   PatternMatcher& operator=(const PatternMatcher&) = delete;
 
+  // Walks the tree depth-first with an explicit stack (trees of real files
+  // nest thousands deep), loading each node's children once: the walk goes
+  // on through them and the patterns rooted at the node match against them.
   void run(TSNode root, const std::pair<std::uint32_t, std::uint32_t>* range, void* sink, void (*call)(void*, const TSQueryMatch&)) {
     walkBudget_ = kStepsPerWalk + kStepsPerByte * text_.size();
-    TSTreeCursor walk = ts_tree_cursor_new(root);
-    for (;;) {
-      const TSNode node = ts_tree_cursor_current_node(&walk);
-      const bool inside = !range || intersects(node, *range);
-      if (inside) {
-        const TSSymbol symbol = ts_node_symbol(node);
-        const std::vector<std::uint32_t>& candidates = symbol == kErrorSymbol ? set_.byError_
-                                                       : symbol < set_.bySymbol_.size() ? set_.bySymbol_[symbol]
-                                                                                        : set_.wildcardRoots_;
-        if (!candidates.empty()) {
-          const Kid kid{node, symbol, 0, ts_node_is_named(node)};
-          for (std::uint32_t p : candidates) matchRoot(p, kid, sink, call);
+    if (range && !intersects(root, *range)) return;
+    frames_.clear();
+    auto& frames = frames_;
+    auto enter = [&](Kid kid) {
+      const std::vector<std::uint32_t>& candidates = kid.symbol == kErrorSymbol ? set_->byError_
+                                                     : kid.symbol < set_->bySymbol_.size() ? set_->bySymbol_[kid.symbol]
+                                                                                          : set_->wildcardRoots_;
+      const auto begin = static_cast<std::uint32_t>(arena_.size());
+      // Field and named flags cost a little per child; only a node where
+      // patterns are tried needs them.
+      if (kid.hasChildren) loadKids(kid.node, !candidates.empty(), arena_);
+      const auto end = static_cast<std::uint32_t>(arena_.size());
+      if (!candidates.empty()) {
+        kid.named = ts_node_is_named(kid.node);
+        for (std::uint32_t p : candidates) matchRoot(p, kid, begin, end, sink, call);
+        if (!nestedAt_.empty()) {
+          nestedAt_.clear();
+          nested_.clear();
         }
       }
-      if (inside && ts_tree_cursor_goto_first_child(&walk)) continue;
-      bool moved = false;
-      while (!(moved = ts_tree_cursor_goto_next_sibling(&walk))) {
-        if (!ts_tree_cursor_goto_parent(&walk)) break;
+      if (end > begin) frames.push_back(Frame{begin, end, begin});
+    };
+    enter(Kid{root, ts_node_symbol(root), 0, false, ts_node_child_count(root) > 0});
+    while (!frames.empty()) {
+      Frame& top = frames.back();
+      if (top.next == top.end) {
+        arena_.resize(top.begin);
+        frames.pop_back();
+        continue;
       }
-      if (!moved) break;
+      const Kid kid = arena_[top.next++];
+      if (!range || intersects(kid.node, *range)) enter(kid);
     }
-    ts_tree_cursor_delete(&walk);
   }
 
  private:
@@ -80,6 +100,7 @@ class PatternMatcher {
     TSSymbol symbol;
     TSFieldId field;
     bool named;
+    bool hasChildren;
   };
   using Kind = PatternStep::Kind;
 
@@ -91,17 +112,18 @@ class PatternMatcher {
     return !precedes && start < r.second;
   }
 
-  void matchRoot(std::uint32_t pattern, const Kid& kid, void* sink, void (*call)(void*, const TSQueryMatch&)) {
+  // The pattern at a node whose children are arena_[begin, end).
+  void matchRoot(std::uint32_t pattern, const Kid& kid, std::uint32_t begin, std::uint32_t end, void* sink, void (*call)(void*, const TSQueryMatch&)) {
     found_.clear();
     bounds_.clear();
-    budget_ = kStepsPerRoot + 2 * ts_node_child_count(kid.node);
+    budget_ = kStepsPerRoot + 2 * (end - begin);
+    rootChildren_ = {begin, end};
     auto record = [&] {
       bounds_.push_back(static_cast<std::uint32_t>(found_.size()));
       found_.insert(found_.end(), caps_.begin(), caps_.end());
     };
     Cont done(record);
-    matchStep(set_.patterns_[pattern].root, kid, nullptr, 0, done);
-    arena_.clear();
+    matchStep(set_->patterns_[pattern].root, kid, nullptr, 0, done, /*atRoot=*/true);
     caps_.clear();
     if (bounds_.empty()) return;
     bounds_.push_back(static_cast<std::uint32_t>(found_.size()));
@@ -112,7 +134,7 @@ class PatternMatcher {
       if (!keep_[i]) continue;
       const TSQueryCapture* captures = found_.data() + bounds_[i];
       const auto count = static_cast<std::uint16_t>(bounds_[i + 1] - bounds_[i]);
-      if (!accept(set_.patterns_[pattern], captures, count)) continue;
+      if (!accept(set_->patterns_[pattern], captures, count)) continue;
       const TSQueryMatch match{0, static_cast<std::uint16_t>(pattern), count, captures};
       call(sink, match);
     }
@@ -148,19 +170,21 @@ class PatternMatcher {
     }
   }
 
-  void matchStep(std::uint32_t index, const Kid& kid, const std::uint32_t* extra, std::uint32_t extraCount, Cont k) {
+  // `atRoot`: kid is the node matchRoot was called for, whose children are
+  // loaded already (rootChildren_).
+  void matchStep(std::uint32_t index, const Kid& kid, const std::uint32_t* extra, std::uint32_t extraCount, Cont k, bool atRoot = false) {
     if (budget_ == 0 || walkBudget_ == 0) return;
     --budget_;
     --walkBudget_;
-    const PatternStep& s = set_.steps_[index];
+    const PatternStep& s = set_->steps_[index];
     switch (s.kind) {
       case Kind::Alternation: {
         // The alternation's own captures go to whichever alternative matches.
         std::array<std::uint32_t, 16> combined{};
         std::uint32_t count = 0;
-        for (std::uint32_t c = 0; c < s.captureCount && count < combined.size(); ++c) combined[count++] = set_.lists_[s.captures + c];
+        for (std::uint32_t c = 0; c < s.captureCount && count < combined.size(); ++c) combined[count++] = set_->lists_[s.captures + c];
         for (std::uint32_t c = 0; c < extraCount && count < combined.size(); ++c) combined[count++] = extra[c];
-        for (std::uint32_t a = 0; a < s.childCount; ++a) matchStep(set_.lists_[s.children + a], kid, combined.data(), count, k);
+        for (std::uint32_t a = 0; a < s.childCount; ++a) matchStep(set_->lists_[s.children + a], kid, combined.data(), count, k, atRoot);
         return;
       }
       case Kind::Any:
@@ -174,19 +198,18 @@ class PatternMatcher {
         break;
     }
     for (std::uint32_t f = 0; f < s.negatedCount; ++f) {
-      if (!ts_node_is_null(ts_node_child_by_field_id(kid.node, static_cast<TSFieldId>(set_.lists_[s.negated + f])))) return;
+      if (!ts_node_is_null(ts_node_child_by_field_id(kid.node, static_cast<TSFieldId>(set_->lists_[s.negated + f])))) return;
     }
     const std::size_t mark = caps_.size();
-    for (std::uint32_t c = 0; c < s.captureCount; ++c) caps_.push_back(TSQueryCapture{kid.node, set_.lists_[s.captures + c]});
+    for (std::uint32_t c = 0; c < s.captureCount; ++c) caps_.push_back(TSQueryCapture{kid.node, set_->lists_[s.captures + c]});
     for (std::uint32_t c = 0; c < extraCount; ++c) caps_.push_back(TSQueryCapture{kid.node, extra[c]});
     if (s.childCount == 0) {
       k();
+    } else if (atRoot) {
+      matchChildren(index, arena_, rootChildren_.second, 0, rootChildren_.first, false, k);
     } else {
-      const auto base = static_cast<std::uint32_t>(arena_.size());
-      loadKids(kid.node);
-      const auto end = static_cast<std::uint32_t>(arena_.size());
-      matchChildren(index, end, 0, base, false, k);
-      arena_.resize(base);
+      const auto [begin, end] = nestedChildren(kid.node);
+      matchChildren(index, nested_, end, 0, begin, false, k);
     }
     caps_.resize(mark);
   }
@@ -194,30 +217,48 @@ class PatternMatcher {
   // Child patterns ci.. of step `parent` against the children [from, end) of
   // its node, in order; `afterAnyWildcard`: the previous child pattern was
   // `_`, so an anchor after it means the very next sibling, named or not.
-  void matchChildren(std::uint32_t parent, std::uint32_t end, std::uint32_t ci, std::uint32_t from, bool afterAnyWildcard, Cont k) {
-    const PatternStep& p = set_.steps_[parent];
+  // The children are list[from, end) (read by index: the lists grow while
+  // matching goes on).
+  void matchChildren(std::uint32_t parent, const std::vector<Kid>& list, std::uint32_t end, std::uint32_t ci, std::uint32_t from,
+                     bool afterAnyWildcard, Cont k) {
+    const PatternStep& p = set_->steps_[parent];
     if (ci == p.childCount) {
       k();
       return;
     }
-    const std::uint32_t childIndex = set_.lists_[p.children + ci];
-    const PatternStep& c = set_.steps_[childIndex];
-    if (c.optional) matchChildren(parent, end, ci + 1, from, false, k);
+    const std::uint32_t childIndex = set_->lists_[p.children + ci];
+    const PatternStep& c = set_->steps_[childIndex];
+    if (c.optional) matchChildren(parent, list, end, ci + 1, from, false, k);
     for (std::uint32_t m = from; m < end && budget_ > 0 && walkBudget_ > 0; ++m) {
-      const Kid kid = arena_[m];
+      const Kid kid = list[m];
       bool candidate = !c.field || kid.field == c.field;
       if (candidate && c.lastChild) {
-        for (std::uint32_t later = m + 1; later < end; ++later) candidate = candidate && !arena_[later].named;
+        for (std::uint32_t later = m + 1; later < end; ++later) candidate = candidate && !list[later].named;
       }
       if (candidate) {
-        auto rest = [&, m] { matchChildren(parent, end, ci + 1, m + 1, c.kind == Kind::Any, k); };
+        auto rest = [&, m] { matchChildren(parent, list, end, ci + 1, m + 1, c.kind == Kind::Any, k); };
         matchStep(childIndex, kid, nullptr, 0, Cont(rest));
       }
       if (c.immediate && (kid.named || afterAnyWildcard)) break;
     }
   }
 
-  void loadKids(TSNode node) {
+  // The children of a node below the root being matched, in nested_. Several
+  // patterns at one root often look into the same nodes (26 TypeScript
+  // patterns into each top-level statement): each list is read once per root.
+  std::pair<std::uint32_t, std::uint32_t> nestedChildren(TSNode node) {
+    const std::uint32_t start = ts_node_start_byte(node);
+    auto [it, added] = nestedAt_.try_emplace(node.id, NestedList{start, 0, 0});
+    if (!added && it->second.start == start) return {it->second.begin, it->second.end};
+    const auto begin = static_cast<std::uint32_t>(nested_.size());
+    loadKids(node, true, nested_);
+    it->second = NestedList{start, begin, static_cast<std::uint32_t>(nested_.size())};
+    return {begin, it->second.end};
+  }
+
+  // Appends the children of `node` to `out`; `full`: with their field and
+  // named flags, which matching needs and the walk alone does not.
+  void loadKids(TSNode node, bool full, std::vector<Kid>& out) {
     if (!haveCursor_) {
       cursor_ = ts_tree_cursor_new(node);
       haveCursor_ = true;
@@ -227,7 +268,11 @@ class PatternMatcher {
     if (!ts_tree_cursor_goto_first_child(&cursor_)) return;
     do {
       const TSNode n = ts_tree_cursor_current_node(&cursor_);
-      arena_.push_back(Kid{n, ts_node_symbol(n), ts_tree_cursor_current_field_id(&cursor_), ts_node_is_named(n)});
+      if (full) {
+        out.push_back(Kid{n, ts_node_symbol(n), ts_tree_cursor_current_field_id(&cursor_), ts_node_is_named(n), ts_node_child_count(n) > 0});
+      } else {
+        out.push_back(Kid{n, ts_node_symbol(n), 0, false, ts_node_child_count(n) > 0});
+      }
     } while (ts_tree_cursor_goto_next_sibling(&cursor_));
   }
 
@@ -258,7 +303,7 @@ class PatternMatcher {
           break;
         }
         case Op::Match: case Op::NotMatch:
-          holds = std::regex_search(text.begin(), text.end(), *set_.regexes_[static_cast<std::size_t>(p.regex)]) == (p.op == Op::Match);
+          holds = std::regex_search(text.begin(), text.end(), *set_->regexes_[static_cast<std::size_t>(p.regex)]) == (p.op == Op::Match);
           break;
         case Op::AnyOf: case Op::NotAnyOf:
           holds = (std::find(p.values.begin(), p.values.end(), text) != p.values.end()) == (p.op == Op::AnyOf);
@@ -269,11 +314,16 @@ class PatternMatcher {
     return true;
   }
 
-  const PatternSet& set_;
+  const PatternSet* set_ = nullptr;
   std::string_view text_;
   TSTreeCursor cursor_{};  // reads children lists
   bool haveCursor_ = false;
-  std::vector<Kid> arena_;  // children lists of the nodes being matched, a stack
+  std::vector<Kid> arena_;  // children of the nodes on the walk's path, a stack
+  std::vector<Kid> nested_;  // children of nodes below the current root, read while matching at it
+  struct NestedList {
+    std::uint32_t start, begin, end;  // the node's start byte; its children in nested_
+  };
+  std::unordered_map<const void*, NestedList> nestedAt_;
   std::vector<TSQueryCapture> caps_;  // captures of the match in progress, a stack
   std::vector<TSQueryCapture> found_;  // complete matches at the current root...
   std::vector<std::uint32_t> bounds_;  // ...and where each starts in found_
@@ -281,11 +331,29 @@ class PatternMatcher {
   std::vector<std::vector<std::pair<const void*, std::uint32_t>>> keys_;
   std::vector<std::uint32_t> order_;
   std::uint64_t budget_ = 0, walkBudget_ = 0;
+  std::pair<std::uint32_t, std::uint32_t> rootChildren_{0, 0};
+  struct Frame {
+    std::uint32_t next, end, begin;  // children in arena_: the next to enter, the end, the first
+  };
+  std::vector<Frame> frames_;  // the walk's path
 };
 
 void PatternSet::run(TSNode root, std::string_view text, const std::pair<std::uint32_t, std::uint32_t>* range, void* sink,
                      void (*call)(void*, const TSQueryMatch&)) const {
-  PatternMatcher(*this, text).run(root, range, sink, call);
+  // One matcher per thread, so its buffers and cursor serve every file the
+  // thread indexes; a sink that runs another match (none does) gets its own.
+  thread_local PatternMatcher reused;
+  thread_local bool busy = false;
+  if (busy) {
+    PatternMatcher(*this, text).run(root, range, sink, call);
+    return;
+  }
+  busy = true;
+  struct Release {
+    ~Release() { busy = false; }
+  } release;
+  reused.reset(*this, text);
+  reused.run(root, range, sink, call);
 }
 
 }  // namespace cadre::analysis
