@@ -59,6 +59,7 @@ class PatternMatcher {
   // on through them and the patterns rooted at the node match against them.
   void run(TSNode root, const std::pair<std::uint32_t, std::uint32_t>* range, void* sink, void (*call)(void*, const TSQueryMatch&)) {
     walkBudget_ = kStepsPerWalk + kStepsPerByte * text_.size();
+    range_ = range;
     if (range && !intersects(root, *range)) return;
     frames_.clear();
     auto& frames = frames_;
@@ -118,6 +119,17 @@ class PatternMatcher {
     bounds_.clear();
     budget_ = kStepsPerRoot + 2 * (end - begin);
     rootChildren_ = {begin, end};
+    // With a range, a pattern that captures nothing at its root and looks at
+    // one child (`(program (lexical_declaration ...) @definition)`) can only
+    // yield matches inside a child that meets the range; the others (every
+    // other top-level statement, on each keystroke) are not tried. Their
+    // matches would lie wholly outside the range, where callers drop them.
+    const PatternStep& rootStep = set_->steps_[set_->patterns_[pattern].root];
+    if (range_ && rootStep.kind != Kind::Alternation && rootStep.captureCount == 0 && rootStep.childCount == 1) {
+      while (begin < end && !intersects(arena_[begin].node, *range_)) ++begin;
+      while (end > begin && !intersects(arena_[end - 1].node, *range_)) --end;
+      rootChildren_ = {begin, end};
+    }
     auto record = [&] {
       bounds_.push_back(static_cast<std::uint32_t>(found_.size()));
       found_.insert(found_.end(), caps_.begin(), caps_.end());
@@ -332,6 +344,7 @@ class PatternMatcher {
   std::vector<std::uint32_t> order_;
   std::uint64_t budget_ = 0, walkBudget_ = 0;
   std::pair<std::uint32_t, std::uint32_t> rootChildren_{0, 0};
+  const std::pair<std::uint32_t, std::uint32_t>* range_ = nullptr;
   struct Frame {
     std::uint32_t next, end, begin;  // children in arena_: the next to enter, the end, the first
   };
