@@ -19,7 +19,7 @@ constexpr std::uint64_t kStepsPerRoot = 1u << 16;
 constexpr std::uint64_t kStepsPerWalk = 1u << 22;
 constexpr std::uint64_t kStepsPerByte = 256;
 
-std::string_view textOf(TSNode node, std::string_view text) {
+std::string_view matchedText(TSNode node, std::string_view text) {
   const std::uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
   if (start >= text.size() || end <= start) return {};
   return text.substr(start, std::min<std::size_t>(end, text.size()) - start);
@@ -300,14 +300,14 @@ class PatternMatcher {
     for (const PatternPredicate& p : pattern.predicates) {
       const TSQueryCapture* subject = find(p.capture);
       if (!subject) continue;
-      const std::string_view text = textOf(subject->node, text_);
+      const std::string_view text = matchedText(subject->node, text_);
       bool holds = true;
       switch (p.op) {
         case Op::Eq: case Op::NotEq: {
           std::string_view other;
           if (p.otherCapture >= 0) {
             const TSQueryCapture* o = find(static_cast<std::uint32_t>(p.otherCapture));
-            other = o ? textOf(o->node, text_) : std::string_view();
+            other = o ? matchedText(o->node, text_) : std::string_view();
           } else {
             other = p.values.front();
           }
