@@ -180,6 +180,13 @@ bool isKnownCapture(QueryKind kind, std::string_view c) {
 
 namespace {
 
+// Whether a query of `kind` (with `alsoImports`, also the imports
+// vocabulary) may use `capture`; names starting with `_` are private helpers.
+bool allowedCapture(QueryKind kind, std::string_view capture, bool alsoImports) {
+  if (!capture.empty() && capture.front() == '_') return true;
+  return isKnownCapture(kind, capture) || (alsoImports && isKnownCapture(QueryKind::Imports, capture));
+}
+
 Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::string_view source, std::string_view where, bool alsoImports) {
   auto lineOf = [&](std::size_t offset) { return 1 + std::count(source.begin(), source.begin() + std::min(offset, source.size()), '\n'); };
   if (auto problem = checkQueryShape(source)) {
@@ -197,8 +204,7 @@ Expected<QueryPtr> compileQuery(const Language& lang, QueryKind kind, std::strin
     std::uint32_t len = 0;
     const char* name = ts_query_capture_name_for_id(q.get(), i, &len);
     std::string_view capture(name, len);
-    if (!capture.empty() && capture.front() == '_') continue;  // private helper captures
-    if (!isKnownCapture(kind, capture) && !(alsoImports && isKnownCapture(QueryKind::Imports, capture))) return makeError(ErrorCode::InternalError, std::string(where) + ": unknown capture @" + std::string(capture));
+    if (!allowedCapture(kind, capture, alsoImports)) return makeError(ErrorCode::InternalError, std::string(where) + ": unknown capture @" + std::string(capture));
   }
   return q;
 }
@@ -240,6 +246,23 @@ Expected<const TSQuery*> query(const Language& lang, QueryKind kind) {
   return static_cast<const TSQuery*>(slot.query.get());
 }
 
+// The tags and imports queries of a language as one text, which both
+// symbolsQuery and symbolPatterns read; empty when it has neither.
+struct SymbolsSource {
+  std::size_t tagsSize = 0;  // the imports part starts after this
+  std::string text;
+  std::string where;
+};
+SymbolsSource symbolsSource(const Language& lang) {
+  SymbolsSource s;
+  const std::string tags = withInherited(lang.id, QueryKind::Tags);
+  s.tagsSize = tags.size();
+  s.text = tags + "\n" + withInherited(lang.id, QueryKind::Imports);
+  if (s.text.size() <= 1) s.text.clear();
+  s.where = "grammars/queries/" + std::string(lang.id) + "/{tags,imports}.scm";
+  return s;
+}
+
 // Where the imports half starts in the tags + imports text: the first
 // pattern beginning after the tags part.
 template <class StartOf>
@@ -253,19 +276,17 @@ std::uint32_t firstPatternAfter(std::uint32_t patterns, std::size_t tagsSize, St
 Expected<SymbolsQuery> symbolsQuery(const Language& lang) {
   QuerySlot& slot = slotFor(lang.id, -1);
   std::call_once(slot.once, [&] {
-    const std::string tags = withInherited(lang.id, QueryKind::Tags);
-    const std::string source = tags + "\n" + withInherited(lang.id, QueryKind::Imports);
-    if (source.size() <= 1) return;
-    const std::string where = "grammars/queries/" + std::string(lang.id) + "/{tags,imports}.scm";
+    const SymbolsSource source = symbolsSource(lang);
+    if (source.text.empty()) return;
     // Both vocabularies are allowed; each file alone was checked against its own.
-    auto q = compileQuery(lang, QueryKind::Tags, source, where, /*alsoImports=*/true);
+    auto q = compileQuery(lang, QueryKind::Tags, source.text, source.where, /*alsoImports=*/true);
     if (!q) {
       slot.error = q.error();
       return;
     }
     slot.query = std::move(*q);
     const TSQuery* query = slot.query.get();
-    slot.firstImportPattern = firstPatternAfter(ts_query_pattern_count(query), tags.size(),
+    slot.firstImportPattern = firstPatternAfter(ts_query_pattern_count(query), source.tagsSize,
                                                 [&](std::uint32_t i) { return ts_query_start_byte_for_pattern(query, i); });
   });
   if (slot.error) return *slot.error;
@@ -282,25 +303,22 @@ Expected<SymbolPatterns> symbolPatterns(const Language& lang) {
     slot = entry.get();
   }
   std::call_once(slot->once, [&] {
-    const std::string tags = withInherited(lang.id, QueryKind::Tags);
-    const std::string source = tags + "\n" + withInherited(lang.id, QueryKind::Imports);
-    if (source.size() <= 1) return;
-    const std::string where = "grammars/queries/" + std::string(lang.id) + "/{tags,imports}.scm";
-    auto set = PatternSet::compile(lang.grammar, source);
+    const SymbolsSource source = symbolsSource(lang);
+    if (source.text.empty()) return;
+    auto set = PatternSet::compile(lang.grammar, source.text);
     if (!set) {
-      slot->error = makeError(ErrorCode::InternalError, where + ": " + set.error().message + " (of the query with inherited parts)");
+      slot->error = makeError(ErrorCode::InternalError, source.where + ": " + set.error().message + " (of the query with inherited parts)");
       return;
     }
     for (const std::string& capture : set->captureNames()) {
-      if (capture.empty() || capture.front() == '_') continue;
-      if (!isKnownCapture(QueryKind::Tags, capture) && !isKnownCapture(QueryKind::Imports, capture)) {
-        slot->error = makeError(ErrorCode::InternalError, where + ": unknown capture @" + capture);
+      if (!allowedCapture(QueryKind::Tags, capture, /*alsoImports=*/true)) {
+        slot->error = makeError(ErrorCode::InternalError, source.where + ": unknown capture @" + capture);
         return;
       }
     }
     slot->patterns = std::move(*set);
     const PatternSet& p = *slot->patterns;
-    slot->firstImportPattern = firstPatternAfter(p.patternCount(), tags.size(), [&](std::uint32_t i) { return p.patternStartByte(i); });
+    slot->firstImportPattern = firstPatternAfter(p.patternCount(), source.tagsSize, [&](std::uint32_t i) { return p.patternStartByte(i); });
   });
   if (slot->error) return *slot->error;
   return SymbolPatterns{slot->patterns ? &*slot->patterns : nullptr, slot->firstImportPattern};

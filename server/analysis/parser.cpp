@@ -639,8 +639,16 @@ class ImportCollector {
 void runSymbolPatterns(const SymbolPatterns& q, TSNode root, std::string_view text, const ByteRange* range, TagCollector* tags,
                        ImportCollector* imports) {
   if (!q.patterns) return;
-  const std::vector<std::string>& names = q.patterns->captureNames();
-  const std::vector<CaptureRole> roles = captureRoles(std::vector<std::string_view>(names.begin(), names.end()));
+  // Roles depend only on the set (which lives as long as the process): each
+  // thread works them out once per language, not once per file or keystroke.
+  thread_local std::vector<std::pair<const PatternSet*, std::vector<CaptureRole>>> rolesBySet;
+  auto known = std::find_if(rolesBySet.begin(), rolesBySet.end(), [&](const auto& e) { return e.first == q.patterns; });
+  if (known == rolesBySet.end()) {
+    const std::vector<std::string>& names = q.patterns->captureNames();
+    rolesBySet.emplace_back(q.patterns, captureRoles(std::vector<std::string_view>(names.begin(), names.end())));
+    known = rolesBySet.end() - 1;
+  }
+  const std::vector<CaptureRole>& roles = known->second;
   auto onMatch = [&](const TSQueryMatch& match) {
     const bool import = match.pattern_index >= q.firstImportPattern;
     if (import ? !imports : !tags) return;

@@ -96,6 +96,13 @@ class PatternReader {
     return out;
   }
 
+  // The grammar's id for field `f` (read at `at`); 0 after failing.
+  TSFieldId fieldId(std::size_t at, std::string_view f) {
+    const TSFieldId id = f.empty() ? 0 : ts_language_field_id_for_name(g_, f.data(), static_cast<std::uint32_t>(f.size()));
+    if (!id) fail(at, "unknown field " + std::string(f));
+    return id;
+  }
+
   std::uint32_t list(const std::vector<std::uint32_t>& items) {
     const auto at = static_cast<std::uint32_t>(out_.lists_.size());
     out_.lists_.insert(out_.lists_.end(), items.begin(), items.end());
@@ -269,12 +276,8 @@ class PatternReader {
       if (d == '!') {
         ++i_;
         const std::size_t fieldAt = i_;
-        const std::string_view f = name();
-        const TSFieldId id = ts_language_field_id_for_name(g_, f.data(), static_cast<std::uint32_t>(f.size()));
-        if (!id) {
-          fail(fieldAt, "unknown field " + std::string(f));
-          return std::nullopt;
-        }
+        const TSFieldId id = fieldId(fieldAt, name());
+        if (!id) return std::nullopt;
         negated.push_back(id);
         continue;
       }
@@ -288,11 +291,8 @@ class PatternReader {
           return std::nullopt;
         }
         ++i_;
-        field = ts_language_field_id_for_name(g_, f.data(), static_cast<std::uint32_t>(f.size()));
-        if (!field) {
-          fail(fieldAt, "unknown field " + std::string(f));
-          return std::nullopt;
-        }
+        field = fieldId(fieldAt, f);
+        if (!field) return std::nullopt;
       }
       const std::size_t childAt = i_;
       auto child = pattern_();
