@@ -5,10 +5,13 @@
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <set>
 #include <unordered_map>
+
+#include "server/analysis/tree_children.h"
 
 namespace cadre::analysis {
 namespace {
@@ -129,18 +132,25 @@ TSNode childByField(TSNode node, const char* field) {
   return id ? ts_node_child_by_field_id(node, id) : TSNode{};
 }
 
-// Calls fn(child) for each child of `node` in order until fn returns false,
-// with one cursor pass (ts_node_child(i) starts from the first child each
-// time, so an indexed loop is quadratic).
+// Calls fn(child) for each child of `node` (a CadreTreeChild: node, symbol,
+// field, named) in order until fn returns false. One pass over the children
+// (ts_node_child(i) starts from the first child each time, so an indexed loop
+// is quadratic), into a buffer on the stack for the usual few.
 template <class Fn>
 void forEachChild(TSNode node, Fn fn) {
-  TSTreeCursor cursor = ts_tree_cursor_new(node);
-  if (ts_tree_cursor_goto_first_child(&cursor)) {
-    do {
-      if (!fn(ts_tree_cursor_current_node(&cursor))) break;
-    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  constexpr std::uint32_t kOnStack = 32;
+  CadreTreeChild local[kOnStack];
+  std::unique_ptr<CadreTreeChild[]> heap;
+  CadreTreeChild* kids = local;
+  const std::uint32_t n = cadre_tree_children(node, local, kOnStack);
+  if (n > kOnStack) {
+    heap = std::make_unique_for_overwrite<CadreTreeChild[]>(n);
+    kids = heap.get();
+    cadre_tree_children(node, kids, n);
   }
-  ts_tree_cursor_delete(&cursor);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (!fn(static_cast<const CadreTreeChild&>(kids[i]))) break;
+  }
 }
 
 std::string foldSignature(std::string_view head) {
@@ -169,9 +179,9 @@ std::string signatureOf(TSNode def, const TSNode* body, std::string_view text) {
   std::size_t cut = all.size();
   if (!ts_node_is_null(b) && ts_node_start_byte(b) > start) {
     std::uint32_t headEnd = start;
-    forEachChild(def, [&](TSNode child) {
-      if (ts_node_start_byte(child) >= ts_node_start_byte(b)) return false;
-      if (std::string_view(ts_node_type(child)) != "comment") headEnd = std::max(headEnd, ts_node_end_byte(child));
+    forEachChild(def, [&](const CadreTreeChild& child) {
+      if (ts_node_start_byte(child.node) >= ts_node_start_byte(b)) return false;
+      if (std::string_view(ts_node_type(child.node)) != "comment") headEnd = std::max(headEnd, ts_node_end_byte(child.node));
       return true;
     });
     cut = headEnd > start ? headEnd - start : ts_node_start_byte(b) - start;
@@ -278,15 +288,6 @@ int specificity(SymbolKind k) {
   }
 }
 
-std::vector<TSNode> namedChildren(TSNode node) {
-  std::vector<TSNode> out;
-  forEachChild(node, [&](TSNode n) {
-    if (ts_node_is_named(n)) out.push_back(n);
-    return true;
-  });
-  return out;
-}
-
 // Python and TypeScript parameter lists → the argument counts a call may pass.
 void callableShape(std::string_view lang, TSNode def, std::string_view text, Definition& d) {
   const bool python = lang == "python", typescript = lang == "typescript" || lang == "tsx";
@@ -301,9 +302,12 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
   }
   int required = 0, total = 0;
   bool unbounded = false, anyKeyword = false;
-  for (TSNode p : namedChildren(params)) {
+  bool sure = true;
+  forEachChild(params, [&](const CadreTreeChild& child) {
+    if (!child.named) return true;
+    const TSNode p = child.node;
     std::string_view type = ts_node_type(p);
-    if (type == "comment") continue;
+    if (type == "comment") return true;
     TSNode inner = ts_node_named_child_count(p) ? ts_node_named_child(p, 0) : p;
     std::string_view innerType = ts_node_type(inner);
     if (python) {
@@ -312,20 +316,21 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
       } else if (type == "dictionary_splat_pattern" || innerType == "dictionary_splat_pattern") {
         anyKeyword = true;
       } else if (type == "keyword_separator" || type == "positional_separator") {
-        continue;
+        return true;
       } else if (type == "default_parameter" || type == "typed_default_parameter") {
         ++total;
       } else if (type == "identifier" || type == "typed_parameter") {
         ++total, ++required;
       } else {
-        return;  // something new: unsure
+        sure = false;  // something new: unsure
+        return false;
       }
       TSNode nameNode = type == "identifier" ? p : (ts_node_is_null(childByField(p, "name")) ? inner : childByField(p, "name"));
       d.localNames.emplace_back(textOf(nameNode, text));
     } else {
       TSNode pattern = childByField(p, "pattern");
       std::string_view patternType = ts_node_is_null(pattern) ? "" : ts_node_type(pattern);
-      if (patternType == "this") continue;  // `this: T` is not an argument
+      if (patternType == "this") return true;  // `this: T` is not an argument
       if (patternType == "rest_pattern") {
         unbounded = true;
       } else if (type == "optional_parameter" || (type == "required_parameter" && !ts_node_is_null(childByField(p, "value")))) {
@@ -333,11 +338,14 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
       } else if (type == "required_parameter") {
         ++total, ++required;
       } else {
-        return;
+        sure = false;
+        return false;
       }
       if (!ts_node_is_null(pattern)) d.localNames.emplace_back(textOf(pattern, text));
     }
-  }
+    return true;
+  });
+  if (!sure) return;
   if (total > 1000) return;
   d.minArgs = static_cast<std::int16_t>(required);
   d.maxArgs = unbounded || anyKeyword ? -1 : static_cast<std::int16_t>(total);
@@ -351,9 +359,9 @@ std::int16_t argumentCount(TSNode call) {
   std::string_view argsType = ts_node_type(args);
   if (argsType != "argument_list" && argsType != "arguments") return -1;  // e.g. a generator argument
   int n = 0;
-  forEachChild(args, [&](TSNode arg) {
-    if (!ts_node_is_named(arg)) return true;
-    std::string_view type = ts_node_type(arg);
+  forEachChild(args, [&](const CadreTreeChild& arg) {
+    if (!arg.named) return true;
+    std::string_view type = ts_node_type(arg.node);
     if (type == "comment") return true;
     if (type == "list_splat" || type == "dictionary_splat" || type == "spread_element" || type == "parenthesized_list_splat") {
       n = -1;

@@ -1,9 +1,11 @@
 // Matching a PatternSet during one tree-cursor walk (see patterns.hpp).
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <unordered_map>
 
 #include "server/analysis/patterns.hpp"
+#include "server/analysis/tree_children.h"
 
 namespace cadre::analysis {
 namespace {
@@ -38,6 +40,44 @@ class Cont {
   void (*call_)(void*);
 };
 
+using Kid = CadreTreeChild;
+
+// Lists of children, grown without initialising the room cadre_tree_children
+// then writes (a vector would zero it, per node of the tree).
+class KidList {
+ public:
+  std::uint32_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Kid& operator[](std::uint32_t i) const { return data_[i]; }
+  void clear() { size_ = 0; }
+  void truncate(std::uint32_t n) { size_ = n; }
+
+  // Appends the children of `node`.
+  void appendChildren(TSNode node) {
+    reserve(size_ + kFirstRoom);
+    const std::uint32_t room = capacity_ - size_;
+    const std::uint32_t n = cadre_tree_children(node, data_.get() + size_, room);
+    if (n > room) {
+      reserve(size_ + n);
+      cadre_tree_children(node, data_.get() + size_, n);
+    }
+    size_ += n;
+  }
+
+ private:
+  static constexpr std::uint32_t kFirstRoom = 16;
+  void reserve(std::uint32_t n) {
+    if (n <= capacity_) return;
+    const std::uint32_t capacity = std::max(n, 2 * capacity_);
+    auto grown = std::make_unique_for_overwrite<Kid[]>(capacity);
+    std::copy(data_.get(), data_.get() + size_, grown.get());
+    data_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<Kid[]> data_;
+  std::uint32_t size_ = 0, capacity_ = 0;
+};
+
 }  // namespace
 
 class PatternMatcher {
@@ -48,9 +88,7 @@ class PatternMatcher {
     set_ = &set;
     text_ = text;
   }
-  ~PatternMatcher() {
-    if (haveCursor_) ts_tree_cursor_delete(&cursor_);
-  }
+  ~PatternMatcher() = default;
   PatternMatcher(const PatternMatcher&) = delete;
   PatternMatcher& operator=(const PatternMatcher&) = delete;
 
@@ -67,13 +105,10 @@ class PatternMatcher {
       const std::vector<std::uint32_t>& candidates = kid.symbol == kErrorSymbol ? set_->byError_
                                                      : kid.symbol < set_->bySymbol_.size() ? set_->bySymbol_[kid.symbol]
                                                                                           : set_->wildcardRoots_;
-      const auto begin = static_cast<std::uint32_t>(arena_.size());
-      // Field and named flags cost a little per child; only a node where
-      // patterns are tried needs them.
-      if (kid.hasChildren) loadKids(kid.node, !candidates.empty(), arena_);
-      const auto end = static_cast<std::uint32_t>(arena_.size());
+      const auto begin = arena_.size();
+      if (kid.has_children) arena_.appendChildren(kid.node);
+      const auto end = arena_.size();
       if (!candidates.empty()) {
-        kid.named = ts_node_is_named(kid.node);
         for (std::uint32_t p : candidates) matchRoot(p, kid, begin, end, sink, call);
         if (!nestedAt_.empty()) {
           nestedAt_.clear();
@@ -82,11 +117,11 @@ class PatternMatcher {
       }
       if (end > begin) frames.push_back(Frame{begin, end, begin});
     };
-    enter(Kid{root, ts_node_symbol(root), 0, false, ts_node_child_count(root) > 0});
+    enter(Kid{root, ts_node_symbol(root), 0, ts_node_is_named(root), ts_node_child_count(root) > 0});
     while (!frames.empty()) {
       Frame& top = frames.back();
       if (top.next == top.end) {
-        arena_.resize(top.begin);
+        arena_.truncate(top.begin);
         frames.pop_back();
         continue;
       }
@@ -96,13 +131,6 @@ class PatternMatcher {
   }
 
  private:
-  struct Kid {
-    TSNode node;
-    TSSymbol symbol;
-    TSFieldId field;
-    bool named;
-    bool hasChildren;
-  };
   using Kind = PatternStep::Kind;
 
   // tree-sitter's test: an empty node at the range's start counts, a node
@@ -231,7 +259,7 @@ class PatternMatcher {
   // `_`, so an anchor after it means the very next sibling, named or not.
   // The children are list[from, end) (read by index: the lists grow while
   // matching goes on).
-  void matchChildren(std::uint32_t parent, const std::vector<Kid>& list, std::uint32_t end, std::uint32_t ci, std::uint32_t from,
+  void matchChildren(std::uint32_t parent, const KidList& list, std::uint32_t end, std::uint32_t ci, std::uint32_t from,
                      bool afterAnyWildcard, Cont k) {
     const PatternStep& p = set_->steps_[parent];
     if (ci == p.childCount) {
@@ -263,29 +291,9 @@ class PatternMatcher {
     auto [it, added] = nestedAt_.try_emplace(node.id, NestedList{start, 0, 0});
     if (!added && it->second.start == start) return {it->second.begin, it->second.end};
     const auto begin = static_cast<std::uint32_t>(nested_.size());
-    loadKids(node, true, nested_);
+    nested_.appendChildren(node);
     it->second = NestedList{start, begin, static_cast<std::uint32_t>(nested_.size())};
     return {begin, it->second.end};
-  }
-
-  // Appends the children of `node` to `out`; `full`: with their field and
-  // named flags, which matching needs and the walk alone does not.
-  void loadKids(TSNode node, bool full, std::vector<Kid>& out) {
-    if (!haveCursor_) {
-      cursor_ = ts_tree_cursor_new(node);
-      haveCursor_ = true;
-    } else {
-      ts_tree_cursor_reset(&cursor_, node);
-    }
-    if (!ts_tree_cursor_goto_first_child(&cursor_)) return;
-    do {
-      const TSNode n = ts_tree_cursor_current_node(&cursor_);
-      if (full) {
-        out.push_back(Kid{n, ts_node_symbol(n), ts_tree_cursor_current_field_id(&cursor_), ts_node_is_named(n), ts_node_child_count(n) > 0});
-      } else {
-        out.push_back(Kid{n, ts_node_symbol(n), 0, false, ts_node_child_count(n) > 0});
-      }
-    } while (ts_tree_cursor_goto_next_sibling(&cursor_));
   }
 
   // The text predicates; one on a capture the match lacks (an optional one) holds.
@@ -328,10 +336,8 @@ class PatternMatcher {
 
   const PatternSet* set_ = nullptr;
   std::string_view text_;
-  TSTreeCursor cursor_{};  // reads children lists
-  bool haveCursor_ = false;
-  std::vector<Kid> arena_;  // children of the nodes on the walk's path, a stack
-  std::vector<Kid> nested_;  // children of nodes below the current root, read while matching at it
+  KidList arena_;  // children of the nodes on the walk's path, a stack
+  KidList nested_;  // children of nodes below the current root, read while matching at it
   struct NestedList {
     std::uint32_t start, begin, end;  // the node's start byte; its children in nested_
   };

@@ -14,6 +14,7 @@
 #include "server/analysis/parser.hpp"
 #include "server/analysis/patterns.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/corpus_sample.hpp"
 #include "tests/support/fixture.hpp"
 #include "tests/support/symbols_dump.hpp"
 
@@ -90,22 +91,6 @@ std::string compareExtraction(Parser& parser, const Language& language, const st
   const std::string ours = testing::dumpSymbols(extractSymbols(language, tree.get(), text));
   const std::string theirs = testing::dumpSymbols(extractSymbolsWithQueryCursor(language, tree.get(), text));
   return ours == theirs ? std::string() : diffLines(ours, theirs);
-}
-
-// Every `step`th file under `dir` with a language cadre reads, in path order.
-std::vector<fs::path> sample(const fs::path& dir, std::size_t step, std::size_t maxBytes = 400 * 1024) {
-  std::vector<fs::path> all;
-  if (!fs::is_directory(dir)) return all;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied); it != fs::recursive_directory_iterator(); ++it) {
-    std::error_code ec;
-    if (!it->is_regular_file(ec) || !languageForPath(it->path())) continue;
-    if (it->file_size(ec) > maxBytes) continue;
-    all.push_back(it->path());
-  }
-  std::sort(all.begin(), all.end());
-  std::vector<fs::path> out;
-  for (std::size_t i = 0; i < all.size(); i += step) out.push_back(all[i]);
-  return out;
 }
 
 }  // namespace
@@ -228,7 +213,7 @@ TEST_CASE("symbols extracted through the matcher equal those through tree-sitter
         {fs::path(CADRE_SOURCE_DIR) / "bench/corpora/node_modules", 8},
     };
     for (const auto& [dir, step] : corpora) {
-      const auto paths = sample(dir, full ? 1 : step, full ? std::size_t(-1) : 400 * 1024);
+      const auto paths = testing::sampleCorpus(dir, full ? 1 : step, full ? std::size_t(-1) : 400 * 1024);
       INFO(dir);
       CHECK(paths.size() > 10);
       for (const auto& p : paths) check(p.string(), *languageForPath(p), testing::readFileText(p));
