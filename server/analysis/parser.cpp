@@ -113,48 +113,81 @@ class Predicates {
   std::map<std::string, std::regex> regexes_;
 };
 
-// The child in field `field` (a string literal) of `node`, or a null node.
-// ts_node_child_by_field_name compares the name with each of the grammar's
-// field names on every call; ids are looked up once per thread and grammar.
-TSNode childByField(TSNode node, const char* field) {
+// The id of field `field` (a string literal) in `language`, 0 when it has
+// none. ts_node_child_by_field_name compares the name with each of the
+// grammar's field names on every call; ids are looked up once per thread and
+// grammar.
+TSFieldId fieldId(const TSLanguage* language, const char* field) {
   struct Entry {
     const TSLanguage* language;
     const char* field;
     TSFieldId id;
   };
   thread_local std::vector<Entry> ids;
-  const TSLanguage* language = ts_node_language(node);
   for (const Entry& e : ids) {
-    if (e.language == language && e.field == field) return e.id ? ts_node_child_by_field_id(node, e.id) : TSNode{};
+    if (e.language == language && e.field == field) return e.id;
   }
   const TSFieldId id = ts_language_field_id_for_name(language, field, static_cast<std::uint32_t>(std::strlen(field)));
   ids.push_back(Entry{language, field, id});
+  return id;
+}
+
+// The child in field `field` (a string literal) of `node`, or a null node.
+TSNode childByField(TSNode node, const char* field) {
+  const TSFieldId id = fieldId(ts_node_language(node), field);
   return id ? ts_node_child_by_field_id(node, id) : TSNode{};
 }
 
-// Calls fn(child) for each child of `node` (a CadreTreeChild: node, symbol,
-// field, named) in order until fn returns false. One pass over the children
-// (ts_node_child(i) starts from the first child each time, so an indexed loop
-// is quadratic), into a buffer on the stack for the usual few.
+// The children of a node (CadreTreeChild: node, symbol, field, named), read
+// in one pass — ts_node_child(i) starts from the first child each time, so
+// an indexed loop is quadratic — into a buffer on the stack for the usual few.
+class Children {
+ public:
+  explicit Children(TSNode node) {
+    count_ = cadre_tree_children(node, local_, kOnStack);
+    if (count_ > kOnStack) {
+      heap_ = std::make_unique_for_overwrite<CadreTreeChild[]>(count_);
+      cadre_tree_children(node, heap_.get(), count_);
+    }
+  }
+  Children(const Children&) = delete;
+  Children& operator=(const Children&) = delete;
+  const CadreTreeChild* begin() const { return heap_ ? heap_.get() : local_; }
+  const CadreTreeChild* end() const { return begin() + count_; }
+
+  // The first child in field `id` (none for 0), or a null node.
+  TSNode field(TSFieldId id) const {
+    for (const CadreTreeChild& c : *this) {
+      if (id && c.field == id) return c.node;
+    }
+    return TSNode{};
+  }
+  // The first named child, or a null node.
+  TSNode firstNamed() const {
+    for (const CadreTreeChild& c : *this) {
+      if (c.named) return c.node;
+    }
+    return TSNode{};
+  }
+
+ private:
+  static constexpr std::uint32_t kOnStack = 32;
+  CadreTreeChild local_[kOnStack];
+  std::unique_ptr<CadreTreeChild[]> heap_;
+  std::uint32_t count_ = 0;
+};
+
+// Calls fn(child) for each child of `node` in order until fn returns false.
 template <class Fn>
 void forEachChild(TSNode node, Fn fn) {
-  constexpr std::uint32_t kOnStack = 32;
-  CadreTreeChild local[kOnStack];
-  std::unique_ptr<CadreTreeChild[]> heap;
-  CadreTreeChild* kids = local;
-  const std::uint32_t n = cadre_tree_children(node, local, kOnStack);
-  if (n > kOnStack) {
-    heap = std::make_unique_for_overwrite<CadreTreeChild[]>(n);
-    kids = heap.get();
-    cadre_tree_children(node, kids, n);
-  }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (!fn(static_cast<const CadreTreeChild&>(kids[i]))) break;
+  for (const CadreTreeChild& c : Children(node)) {
+    if (!fn(c)) break;
   }
 }
 
 std::string foldSignature(std::string_view head) {
   std::string out;
+  out.reserve(std::min<std::size_t>(head.size(), kMaxSignatureBytes));
   bool space = false;
   for (char c : head) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
@@ -175,15 +208,15 @@ std::string foldSignature(std::string_view head) {
 std::string signatureOf(TSNode def, const TSNode* body, std::string_view text) {
   std::string_view all = textOf(def, text);
   const std::uint32_t start = ts_node_start_byte(def);
-  TSNode b = body ? *body : childByField(def, "body");
+  const Children children(def);
+  const TSNode b = body ? *body : children.field(fieldId(ts_node_language(def), "body"));
   std::size_t cut = all.size();
   if (!ts_node_is_null(b) && ts_node_start_byte(b) > start) {
     std::uint32_t headEnd = start;
-    forEachChild(def, [&](const CadreTreeChild& child) {
-      if (ts_node_start_byte(child.node) >= ts_node_start_byte(b)) return false;
+    for (const CadreTreeChild& child : children) {
+      if (ts_node_start_byte(child.node) >= ts_node_start_byte(b)) break;
       if (std::string_view(ts_node_type(child.node)) != "comment") headEnd = std::max(headEnd, ts_node_end_byte(child.node));
-      return true;
-    });
+    }
     cut = headEnd > start ? headEnd - start : ts_node_start_byte(b) - start;
   } else if (auto nl = all.find('\n'); nl != std::string_view::npos) {
     cut = nl;
@@ -302,13 +335,17 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
   }
   int required = 0, total = 0;
   bool unbounded = false, anyKeyword = false;
+  const TSLanguage* language = ts_node_language(def);
+  const TSFieldId nameField = fieldId(language, "name"), patternField = fieldId(language, "pattern"), valueField = fieldId(language, "value");
   bool sure = true;
   forEachChild(params, [&](const CadreTreeChild& child) {
     if (!child.named) return true;
     const TSNode p = child.node;
     std::string_view type = ts_node_type(p);
     if (type == "comment") return true;
-    TSNode inner = ts_node_named_child_count(p) ? ts_node_named_child(p, 0) : p;
+    const Children parts(p);
+    const TSNode firstNamed = parts.firstNamed();
+    const TSNode inner = ts_node_is_null(firstNamed) ? p : firstNamed;
     std::string_view innerType = ts_node_type(inner);
     if (python) {
       if (type == "list_splat_pattern" || innerType == "list_splat_pattern") {
@@ -325,15 +362,16 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
         sure = false;  // something new: unsure
         return false;
       }
-      TSNode nameNode = type == "identifier" ? p : (ts_node_is_null(childByField(p, "name")) ? inner : childByField(p, "name"));
+      const TSNode named = parts.field(nameField);
+      const TSNode nameNode = type == "identifier" ? p : (ts_node_is_null(named) ? inner : named);
       d.localNames.emplace_back(textOf(nameNode, text));
     } else {
-      TSNode pattern = childByField(p, "pattern");
+      const TSNode pattern = parts.field(patternField);
       std::string_view patternType = ts_node_is_null(pattern) ? "" : ts_node_type(pattern);
       if (patternType == "this") return true;  // `this: T` is not an argument
       if (patternType == "rest_pattern") {
         unbounded = true;
-      } else if (type == "optional_parameter" || (type == "required_parameter" && !ts_node_is_null(childByField(p, "value")))) {
+      } else if (type == "optional_parameter" || (type == "required_parameter" && !ts_node_is_null(parts.field(valueField)))) {
         ++total;
       } else if (type == "required_parameter") {
         ++total, ++required;

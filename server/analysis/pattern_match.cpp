@@ -224,7 +224,10 @@ class PatternMatcher {
         std::uint32_t count = 0;
         for (std::uint32_t c = 0; c < s.captureCount && count < combined.size(); ++c) combined[count++] = set_->lists_[s.captures + c];
         for (std::uint32_t c = 0; c < extraCount && count < combined.size(); ++c) combined[count++] = extra[c];
-        for (std::uint32_t a = 0; a < s.childCount; ++a) matchStep(set_->lists_[s.children + a], kid, combined.data(), count, k, atRoot);
+        for (std::uint32_t a = 0; a < s.childCount; ++a) {
+          const std::uint32_t alternative = set_->lists_[s.children + a];
+          if (mayMatch(set_->steps_[alternative], kid)) matchStep(alternative, kid, combined.data(), count, k, atRoot);
+        }
         return;
       }
       case Kind::Any:
@@ -254,6 +257,24 @@ class PatternMatcher {
     caps_.resize(mark);
   }
 
+  // Whether step `s` can match `kid` by its kind and symbol: the test
+  // matchStep starts with, made before the call (most children of a node are
+  // not what a pattern looks for, and the call and its continuation cost more
+  // than the test).
+  bool mayMatch(const PatternStep& s, const Kid& kid) const {
+    switch (s.kind) {
+      case Kind::Node: return kid.symbol == s.symbol;
+      case Kind::AnyNamed: return kid.named && kid.symbol != kErrorSymbol;
+      case Kind::Any: return kid.symbol != kErrorSymbol;
+      case Kind::Alternation:
+        for (std::uint32_t a = 0; a < s.childCount; ++a) {
+          if (mayMatch(set_->steps_[set_->lists_[s.children + a]], kid)) return true;
+        }
+        return false;
+    }
+    return true;
+  }
+
   // Child patterns ci.. of step `parent` against the children [from, end) of
   // its node, in order; `afterAnyWildcard`: the previous child pattern was
   // `_`, so an anchor after it means the very next sibling, named or not.
@@ -271,7 +292,7 @@ class PatternMatcher {
     if (c.optional) matchChildren(parent, list, end, ci + 1, from, false, k);
     for (std::uint32_t m = from; m < end && budget_ > 0 && walkBudget_ > 0; ++m) {
       const Kid kid = list[m];
-      bool candidate = !c.field || kid.field == c.field;
+      bool candidate = (!c.field || kid.field == c.field) && mayMatch(c, kid);
       if (candidate && c.lastChild) {
         for (std::uint32_t later = m + 1; later < end; ++later) candidate = candidate && !list[later].named;
       }
