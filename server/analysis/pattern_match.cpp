@@ -1,4 +1,4 @@
-// Matching a PatternSet during one tree-cursor walk (see patterns.hpp).
+// Matching a PatternSet during one depth-first walk of the tree (see patterns.hpp).
 #include <algorithm>
 #include <array>
 #include <memory>
