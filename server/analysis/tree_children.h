@@ -2,10 +2,10 @@
 // A tree cursor returns the same children, but pays one out-of-line call per
 // child and per fact (node, symbol, field, named, child count), and looks the
 // field up again from the top for each child; pattern matching reads every
-// node's children once, so that was a tenth of a cold index (docs/
-// analysis-performance.md). This C file is compiled against the runtime's
-// private headers (grammars/ pins the version); the tests compare it with a
-// tree cursor on every node of the fixture and corpus samples.
+// node's children once, so that was a tenth of a cold index
+// (docs/analysis-performance.md). tree_children.c is compiled against the
+// runtime's private headers (grammars/ pins the version); the tests compare
+// it with a tree cursor at every node of the fixtures and corpus samples.
 #ifndef CADRE_SERVER_ANALYSIS_TREE_CHILDREN_H
 #define CADRE_SERVER_ANALYSIS_TREE_CHILDREN_H
 
