@@ -177,14 +177,6 @@ class Children {
   std::uint32_t count_ = 0;
 };
 
-// Calls fn(child) for each child of `node` in order until fn returns false.
-template <class Fn>
-void forEachChild(TSNode node, Fn fn) {
-  for (const CadreTreeChild& c : Children(node)) {
-    if (!fn(c)) break;
-  }
-}
-
 std::string foldSignature(std::string_view head) {
   std::string out;
   out.reserve(std::min<std::size_t>(head.size(), kMaxSignatureBytes));
@@ -337,12 +329,11 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
   bool unbounded = false, anyKeyword = false;
   const TSLanguage* language = ts_node_language(def);
   const TSFieldId nameField = fieldId(language, "name"), patternField = fieldId(language, "pattern"), valueField = fieldId(language, "value");
-  bool sure = true;
-  forEachChild(params, [&](const CadreTreeChild& child) {
-    if (!child.named) return true;
+  for (const CadreTreeChild& child : Children(params)) {
+    if (!child.named) continue;
     const TSNode p = child.node;
     std::string_view type = ts_node_type(p);
-    if (type == "comment") return true;
+    if (type == "comment") continue;
     const Children parts(p);
     const TSNode firstNamed = parts.firstNamed();
     const TSNode inner = ts_node_is_null(firstNamed) ? p : firstNamed;
@@ -353,14 +344,13 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
       } else if (type == "dictionary_splat_pattern" || innerType == "dictionary_splat_pattern") {
         anyKeyword = true;
       } else if (type == "keyword_separator" || type == "positional_separator") {
-        return true;
+        continue;
       } else if (type == "default_parameter" || type == "typed_default_parameter") {
         ++total;
       } else if (type == "identifier" || type == "typed_parameter") {
         ++total, ++required;
       } else {
-        sure = false;  // something new: unsure
-        return false;
+        return;  // something new: unsure
       }
       const TSNode named = parts.field(nameField);
       const TSNode nameNode = type == "identifier" ? p : (ts_node_is_null(named) ? inner : named);
@@ -368,7 +358,7 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
     } else {
       const TSNode pattern = parts.field(patternField);
       std::string_view patternType = ts_node_is_null(pattern) ? "" : ts_node_type(pattern);
-      if (patternType == "this") return true;  // `this: T` is not an argument
+      if (patternType == "this") continue;  // `this: T` is not an argument
       if (patternType == "rest_pattern") {
         unbounded = true;
       } else if (type == "optional_parameter" || (type == "required_parameter" && !ts_node_is_null(parts.field(valueField)))) {
@@ -376,14 +366,11 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
       } else if (type == "required_parameter") {
         ++total, ++required;
       } else {
-        sure = false;
-        return false;
+        return;
       }
       if (!ts_node_is_null(pattern)) d.localNames.emplace_back(textOf(pattern, text));
     }
-    return true;
-  });
-  if (!sure) return;
+  }
   if (total > 1000) return;
   d.minArgs = static_cast<std::int16_t>(required);
   d.maxArgs = unbounded || anyKeyword ? -1 : static_cast<std::int16_t>(total);
@@ -397,17 +384,13 @@ std::int16_t argumentCount(TSNode call) {
   std::string_view argsType = ts_node_type(args);
   if (argsType != "argument_list" && argsType != "arguments") return -1;  // e.g. a generator argument
   int n = 0;
-  forEachChild(args, [&](const CadreTreeChild& arg) {
-    if (!arg.named) return true;
+  for (const CadreTreeChild& arg : Children(args)) {
+    if (!arg.named) continue;
     std::string_view type = ts_node_type(arg.node);
-    if (type == "comment") return true;
-    if (type == "list_splat" || type == "dictionary_splat" || type == "spread_element" || type == "parenthesized_list_splat") {
-      n = -1;
-      return false;
-    }
+    if (type == "comment") continue;
+    if (type == "list_splat" || type == "dictionary_splat" || type == "spread_element" || type == "parenthesized_list_splat") return -1;
     ++n;
-    return true;
-  });
+  }
   return static_cast<std::int16_t>(std::min(n, 32767));
 }
 

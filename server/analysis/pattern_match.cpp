@@ -47,7 +47,6 @@ using Kid = CadreTreeChild;
 class KidList {
  public:
   std::uint32_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
   const Kid& operator[](std::uint32_t i) const { return data_[i]; }
   void clear() { size_ = 0; }
   void truncate(std::uint32_t n) { size_ = n; }
@@ -88,7 +87,6 @@ class PatternMatcher {
     set_ = &set;
     text_ = text;
   }
-  ~PatternMatcher() = default;
   PatternMatcher(const PatternMatcher&) = delete;
   PatternMatcher& operator=(const PatternMatcher&) = delete;
 
