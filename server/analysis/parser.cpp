@@ -132,11 +132,6 @@ TSFieldId fieldId(const TSLanguage* language, const char* field) {
   return id;
 }
 
-// The child in field `field` (a string literal) of `node`, or a null node.
-TSNode childByField(TSNode node, const char* field) {
-  const TSFieldId id = fieldId(ts_node_language(node), field);
-  return id ? ts_node_child_by_field_id(node, id) : TSNode{};
-}
 
 // The children of a node (CadreTreeChild: node, symbol, field, named), read
 // in one pass — ts_node_child(i) starts from the first child each time, so
@@ -195,25 +190,29 @@ std::string foldSignature(std::string_view head) {
   return out;
 }
 
-// The head of a definition: its text up to the body (the @body capture, or
-// the node's `body` field) without comments in between, else its first line.
-std::string signatureOf(TSNode def, const TSNode* body, std::string_view text) {
-  std::string_view all = textOf(def, text);
-  const std::uint32_t start = ts_node_start_byte(def);
-  const Children children(def);
+// Where the head of a definition ends (a byte offset): its text up to the
+// body (the @body capture, or the node's `body` field) without comments in
+// between, else its first line. Read while the match that found the
+// definition has its nodes in cache; the text is folded into a signature
+// later, for the definitions kept.
+std::uint32_t headEnd(TSNode def, const Children& children, const TSNode* body, std::string_view text) {
+  const std::uint32_t start = ts_node_start_byte(def), end = ts_node_end_byte(def);
   const TSNode b = body ? *body : children.field(fieldId(ts_node_language(def), "body"));
-  std::size_t cut = all.size();
   if (!ts_node_is_null(b) && ts_node_start_byte(b) > start) {
-    std::uint32_t headEnd = start;
+    std::uint32_t head = start;
     for (const CadreTreeChild& child : children) {
       if (ts_node_start_byte(child.node) >= ts_node_start_byte(b)) break;
-      if (std::string_view(ts_node_type(child.node)) != "comment") headEnd = std::max(headEnd, ts_node_end_byte(child.node));
+      if (std::string_view(ts_node_type(child.node)) != "comment") head = std::max(head, ts_node_end_byte(child.node));
     }
-    cut = headEnd > start ? headEnd - start : ts_node_start_byte(b) - start;
-  } else if (auto nl = all.find('\n'); nl != std::string_view::npos) {
-    cut = nl;
+    return head > start ? head : ts_node_start_byte(b);
   }
-  return foldSignature(all.substr(0, std::min<std::size_t>(cut, kMaxSignatureBytes * 4)));
+  const std::string_view all = text.substr(start, end - start);
+  const std::size_t nl = all.find('\n');
+  return nl == std::string_view::npos ? end : start + static_cast<std::uint32_t>(nl);
+}
+
+std::string signatureOf(std::uint32_t start, std::uint32_t headEnd, std::string_view text) {
+  return foldSignature(text.substr(start, std::min<std::size_t>(headEnd - start, kMaxSignatureBytes * 4)));
 }
 
 std::string unquote(std::string_view s) {
@@ -313,11 +312,13 @@ int specificity(SymbolKind k) {
   }
 }
 
-// Python and TypeScript parameter lists → the argument counts a call may pass.
-void callableShape(std::string_view lang, TSNode def, std::string_view text, Definition& d) {
+// Python and TypeScript parameter lists → the argument counts a call may
+// pass. `children`: those of `def`.
+void callableShape(std::string_view lang, TSNode def, const Children& children, std::string_view text, Definition& d) {
   const bool python = lang == "python", typescript = lang == "typescript" || lang == "tsx";
   if (!python && !typescript) return;
-  TSNode params = childByField(def, "parameters");
+  const TSLanguage* language = ts_node_language(def);
+  const TSNode params = children.field(fieldId(language, "parameters"));
   if (ts_node_is_null(params)) return;
   // Decorators may change what a function accepts. (ts_node_parent walks
   // down from the root: asked only where it matters.)
@@ -327,7 +328,6 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
   }
   int required = 0, total = 0;
   bool unbounded = false, anyKeyword = false;
-  const TSLanguage* language = ts_node_language(def);
   const TSFieldId nameField = fieldId(language, "name"), patternField = fieldId(language, "pattern"), valueField = fieldId(language, "value");
   for (const CadreTreeChild& child : Children(params)) {
     if (!child.named) continue;
@@ -377,9 +377,9 @@ void callableShape(std::string_view lang, TSNode def, std::string_view text, Def
   d.acceptsAnyKeyword = anyKeyword;
 }
 
-// A call's argument count, or -1 when a splat/spread makes it unknowable.
-std::int16_t argumentCount(TSNode call) {
-  TSNode args = childByField(call, "arguments");
+// A call's argument count from its `arguments` child, or -1 when a
+// splat/spread makes it unknowable.
+std::int16_t argumentCount(TSNode args) {
   if (ts_node_is_null(args)) return -1;
   std::string_view argsType = ts_node_type(args);
   if (argsType != "argument_list" && argsType != "arguments") return -1;  // e.g. a generator argument
@@ -451,7 +451,8 @@ class TagCollector {
     // 40 (the stdlib, /usr/include, TypeScript): reserving that much saves the
     // regrowth of vectors of large records.
     if (!range) {
-      pending_.reserve(text.size() / 300);
+      definitions_.reserve(text.size() / 300);
+      found_.reserve(text.size() / 300);
       out_.references.reserve(text.size() / 40);
     }
   }
@@ -481,31 +482,44 @@ class TagCollector {
     if (nameText.empty()) return;
     if (definition) {
       const SymbolKind kind = role->definition;
-      const std::uint64_t key = static_cast<std::uint64_t>(ts_node_start_byte(*item)) << 32 | ts_node_start_byte(*name);
-      if (auto seen = seen_.find(key); seen != seen_.end()) {
+      const std::uint32_t itemStart = ts_node_start_byte(*item), nameStart = ts_node_start_byte(*name);
+      if (const std::size_t seen = previouslyFound(itemStart, nameStart); seen != kNone) {
         // Several patterns may match one node (a method is also a function):
         // the more specific kind wins.
-        Definition& existing = pending_[seen->second].definition;
-        if (specificity(kind) > specificity(existing.kind)) existing.kind = kind;
+        Definition& existing = definitions_[seen];
+        if (specificity(kind) > specificity(existing.kind)) {
+          existing.kind = kind;
+          Found& found = found_[seen];
+          if (isCallable(kind) && !found.shaped) {
+            callableShape(lang_, found.item, Children(found.item), text_, existing);
+            found.shaped = true;
+          }
+        }
         return;
       }
-      seen_.emplace(key, pending_.size());
-      Pending p;
-      p.definition.name = std::string(nameText);
-      p.definition.kind = kind;
-      p.definition.span = spanOf(*item);
-      p.definition.nameSpan = spanOf(*name);
-      p.item = *item;
-      p.hasBody = body != nullptr;
-      if (body) p.body = *body;
-      pending_.push_back(std::move(p));
+      if (mapped_) byPosition_.emplace(positionKey(itemStart, nameStart), definitions_.size());
+      Definition& d = definitions_.emplace_back();
+      d.name = std::string(nameText);
+      d.kind = kind;
+      d.span = spanOf(*item);
+      d.nameSpan = spanOf(*name);
+      // What is read from the tree is read now, while the match has the
+      // nodes in cache: after the walk, a large file's are long evicted.
+      const Children children(*item);
+      Found& found = found_.emplace_back(Found{*item, headEnd(*item, children, body, text_), false});
+      if (isCallable(kind)) {
+        callableShape(lang_, *item, children, text_, d);
+        found.shaped = true;
+      }
     } else {
       Reference ref{std::string(nameText), role->reference, spanOf(*name)};
       if (ref.kind == ReferenceKind::Call) {
         const std::string_view callType = ts_node_type(*item);
         if (callType == "call" || callType == "call_expression") {
-          ref.args = argumentCount(*item);
-          TSNode fn = childByField(*item, "function");
+          const TSLanguage* language = ts_node_language(*item);
+          const Children parts(*item);
+          ref.args = argumentCount(parts.field(fieldId(language, "arguments")));
+          const TSNode fn = parts.field(fieldId(language, "function"));
           ref.bare = !ts_node_is_null(fn) && ts_node_eq(fn, *name);
         }
       }
@@ -515,59 +529,107 @@ class TagCollector {
 
   // Definitions in source order, each pointing at its innermost container;
   // variables local to a callable dropped (queries capture assignments at any
-  // depth) but remembered by it as names that shadow. Signatures and
-  // parameter shapes are read only for the definitions kept.
+  // depth) but remembered by it as names that shadow. Signatures are folded
+  // only for the definitions kept.
   void finish() {
-    auto order = [](const Pending& a, const Pending& b) { return definitionOrder(a.definition, b.definition); };
     // Matches come root by root in document order: usually sorted already.
-    if (!std::is_sorted(pending_.begin(), pending_.end(), order)) std::sort(pending_.begin(), pending_.end(), order);
-    std::vector<Definition> all;
-    all.reserve(pending_.size());
-    for (auto& p : pending_) all.push_back(std::move(p.definition));
+    if (!std::is_sorted(definitions_.begin(), definitions_.end(), definitionOrder)) sortDefinitions();
+    std::vector<Definition>& all = definitions_;
     linkParents(all);
     auto isLocal = [&](const Definition& d) {
       const bool variable = d.kind == SymbolKind::Variable || d.kind == SymbolKind::Constant;
       return variable && d.parent >= 0 && isCallable(all[static_cast<std::size_t>(d.parent)].kind);
     };
     std::vector<char> local(all.size(), 0);
-    for (std::size_t i = 0; i < all.size(); ++i) local[i] = isLocal(all[i]);
+    std::size_t locals = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) locals += local[i] = isLocal(all[i]);
+    // Parameter shapes were read for the kind first found; a later, more
+    // specific kind may not be callable.
     for (std::size_t i = 0; i < all.size(); ++i) {
-      if (!local[i] && isCallable(all[i].kind)) callableShape(lang_, pending_[i].item, text_, all[i]);
+      if (found_[i].shaped && !isCallable(all[i].kind)) {
+        all[i].minArgs = all[i].maxArgs = -1;
+        all[i].acceptsAnyKeyword = false;
+        all[i].localNames.clear();
+      }
     }
     // A dropped local still shadows what it names: its callable remembers it.
     for (std::size_t i = 0; i < all.size(); ++i) {
-      if (local[i]) all[static_cast<std::size_t>(all[i].parent)].localNames.push_back(all[i].name);
+      if (local[i]) all[static_cast<std::size_t>(all[i].parent)].localNames.push_back(std::move(all[i].name));
     }
-    std::vector<Definition> kept;
-    kept.reserve(all.size());
+    std::size_t kept = 0;
     for (std::size_t i = 0; i < all.size(); ++i) {
       if (local[i]) continue;
-      const Pending& p = pending_[i];
-      all[i].signature = signatureOf(p.item, p.hasBody ? &p.body : nullptr, text_);
-      kept.push_back(std::move(all[i]));
+      all[i].signature = signatureOf(all[i].span.startByte, found_[i].headEnd, text_);
+      if (kept != i) all[kept] = std::move(all[i]);
+      ++kept;
     }
-    if (kept.size() != all.size()) linkParents(kept);
-    out_.definitions = std::move(kept);
+    all.resize(kept);
+    if (locals) linkParents(all);
+    out_.definitions = std::move(all);
     if (!std::is_sorted(out_.references.begin(), out_.references.end(), referenceOrder)) {
       std::sort(out_.references.begin(), out_.references.end(), referenceOrder);
     }
   }
 
  private:
-  struct Pending {
-    Definition definition;
-    TSNode item{};
-    TSNode body{};
-    bool hasBody = false;
+  // What a definition was found with, beside it in found_.
+  struct Found {
+    TSNode item;
+    std::uint32_t headEnd;  // see headEnd()
+    bool shaped;            // callableShape() has read its parameters
   };
+
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  static std::uint64_t positionKey(std::uint32_t itemStart, std::uint32_t nameStart) { return std::uint64_t{itemStart} << 32 | nameStart; }
+
+  // The definition found before with this item and name start, or kNone.
+  // Matches come in document order, mostly: while they do, such a definition
+  // is among the last ones, which start where this item does. The first
+  // match out of order moves the lookup to a map of them all.
+  std::size_t previouslyFound(std::uint32_t itemStart, std::uint32_t nameStart) {
+    if (!mapped_ && !definitions_.empty() && itemStart < definitions_.back().span.startByte) {
+      for (std::size_t i = 0; i < definitions_.size(); ++i) {
+        byPosition_.emplace(positionKey(definitions_[i].span.startByte, definitions_[i].nameSpan.startByte), i);
+      }
+      mapped_ = true;
+    }
+    if (mapped_) {
+      auto it = byPosition_.find(positionKey(itemStart, nameStart));
+      return it == byPosition_.end() ? kNone : it->second;
+    }
+    for (std::size_t i = definitions_.size(); i-- > 0 && definitions_[i].span.startByte == itemStart;) {
+      if (definitions_[i].nameSpan.startByte == nameStart) return i;
+    }
+    return kNone;
+  }
+
+  void sortDefinitions() {
+    std::vector<std::uint32_t> order(definitions_.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return definitionOrder(definitions_[a], definitions_[b]); });
+    std::vector<Definition> definitions;
+    std::vector<Found> found;
+    definitions.reserve(order.size());
+    found.reserve(order.size());
+    for (std::uint32_t i : order) {
+      definitions.push_back(std::move(definitions_[i]));
+      found.push_back(found_[i]);
+    }
+    definitions_ = std::move(definitions);
+    found_ = std::move(found);
+  }
 
   std::string_view lang_;
   std::string_view text_;
   FileSymbols& out_;
   const ByteRange* range_;
   const std::vector<ByteRange>* containers_;
-  std::vector<Pending> pending_;
-  std::unordered_map<std::uint64_t, std::size_t> seen_;  // (item start, name start) → index in pending_
+  std::vector<Definition> definitions_;
+  std::vector<Found> found_;
+  // (item start, name start) → index in definitions_, once matches came out
+  // of document order (see previouslyFound).
+  std::unordered_map<std::uint64_t, std::size_t> byPosition_;
+  bool mapped_ = false;
 };
 
 // Imports and exports from imports matches, over the tree or within `range`
