@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "server/analysis/index_cache.hpp"
 #include "server/analysis/language.hpp"
 #include "server/analysis/parser.hpp"
+#include "server/analysis/project_index.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/fixture.hpp"
 #include "tests/support/symbols_dump.hpp"
@@ -114,6 +116,54 @@ TEST_CASE("a changed file is parsed again, the others come from the cache") {
   auto fresh = ProjectIndex::build(project.path());
   REQUIRE(fresh);
   CHECK(dumpAll(*warm) == dumpAll(*fresh));
+}
+
+TEST_CASE("same size, other mtime: the content decides whether a file is parsed again") {
+  testing::FixtureDir project(testing::parseFixture(
+      "//- a.py\n"
+      "def f(x):\n    return x\n"
+      "//- b.py\n"
+      "def g(y):\n    return y\n"));
+  Cached cache;
+  REQUIRE(build(project.path(), cache.file));
+  // a.py: rewritten with the same bytes; b.py: one name changed, same size.
+  const std::string a = testing::readFileText(project.path() / "a.py");
+  std::ofstream(project.path() / "a.py", std::ios::trunc) << a;
+  std::ofstream(project.path() / "b.py", std::ios::trunc) << "def h(y):\n    return y\n";
+  const auto later = fs::file_time_type::clock::now() + std::chrono::seconds(5);
+  fs::last_write_time(project.path() / "a.py", later);
+  fs::last_write_time(project.path() / "b.py", later);
+  auto warm = build(project.path(), cache.file);
+  REQUIRE(warm);
+  CHECK(warm->stats().parsed == 1);
+  CHECK(warm->definitionsNamed("h").size() == 1);
+  CHECK(warm->definitionsNamed("g").empty());
+  CHECK(warm->definitionsNamed("f").size() == 1);
+}
+
+TEST_CASE("the content hash changes with any bit of the content, at any length") {
+  // Lengths around the 16- and 8-byte steps and the tail; every single-bit
+  // change of every text gives a hash no other text here has.
+  std::set<std::uint64_t> seen;
+  std::size_t texts = 0;
+  for (std::size_t length = 0; length <= 40; ++length) {
+    std::string text(length, '\0');
+    for (std::size_t i = 0; i < length; ++i) text[i] = static_cast<char>('a' + i % 26);
+    seen.insert(fileContentHash(text));
+    ++texts;
+    for (std::size_t i = 0; i < length; ++i) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string changed = text;
+        changed[i] = static_cast<char>(changed[i] ^ (1 << bit));
+        seen.insert(fileContentHash(changed));
+        ++texts;
+      }
+    }
+  }
+  CHECK(seen.size() == texts);
+  // Trailing zero bytes are content too.
+  CHECK(fileContentHash(std::string("x")) != fileContentHash(std::string("x\0", 2)));
+  CHECK(fileContentHash("same text") == fileContentHash(std::string("same text")));
 }
 
 TEST_CASE("a truncated, overwritten or foreign cache is treated as absent") {
