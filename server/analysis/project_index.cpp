@@ -147,6 +147,10 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
     toParse.push_back(i);
   }
 
+  // Largest first: a large file taken last keeps one thread busy while the
+  // others have nothing left (TypeScript's lib.dom.d.ts is 40% of its lib
+  // folder). Which thread parses what does not change the result.
+  std::stable_sort(toParse.begin(), toParse.end(), [&](std::size_t a, std::size_t b) { return index.files_[a].size > index.files_[b].size; });
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, toParse.size())));
   std::atomic<std::size_t> next{0}, done{0}, parsed{0}, skipped{0};
