@@ -1,9 +1,13 @@
 // Project file discovery; see discovery.hpp.
 #include "server/analysis/discovery.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
@@ -22,42 +26,79 @@ std::string readSmallFile(const fs::path& p) {
   return buf.str();
 }
 
+// The file `name` in the directory `dir` (an open descriptor), whole, or
+// false when it cannot be opened (most often: there is none).
+bool readFileAt(int dir, const char* name, std::string& out) {
+  const int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char buf[16384];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
 // Directories that hold other tools' state, never project sources.
 bool isVcsDir(const std::string& name) { return name == ".git" || name == ".hg" || name == ".svn" || name == ".cadre"; }
 
+// Walks with descriptors: entries are read with readdir (whose d_type says
+// what most are) and looked at relative to their directory, so neither a
+// stat nor an open walks the whole path again, and no std::filesystem path
+// is built per entry (a warm restart is mostly this walk).
 struct Walker {
-  const fs::path& root;
   const DiscoveryLimits& limits;
   Discovery& out;
   IgnoreRules rules;
 
-  void walk(const fs::path& dir, const std::string& rel) {
-    if (out.truncated) return;
-    if (fs::exists(dir / ".gitignore")) rules.add(rel, readSmallFile(dir / ".gitignore"));
-    std::error_code ec;
-    std::vector<fs::directory_entry> entries;
-    for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end; it.increment(ec)) {
-      entries.push_back(*it);
+  // `fd`: the directory, open (closed here); `rel`: its path from the root.
+  void walk(int fd, const std::string& rel) {
+    DIR* dir = ::fdopendir(fd);
+    if (!dir) {
+      ::close(fd);
+      return;
     }
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
-    for (const auto& entry : entries) {
-      const std::string name = entry.path().filename().string();
-      const std::string path = rel.empty() ? name : rel + "/" + name;
-      std::error_code sec;
+    std::string gitignore;
+    if (readFileAt(fd, ".gitignore", gitignore)) rules.add(rel, gitignore);
+    struct Entry {
+      std::string name;
+      unsigned char type;
+    };
+    std::vector<Entry> entries;
+    while (const dirent* e = ::readdir(dir)) {
+      const std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      entries.push_back({std::string(name), e->d_type});
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+    for (Entry& entry : entries) {
+      if (out.truncated) break;
+      struct stat st {};
+      bool statted = false;
+      if (entry.type == DT_UNKNOWN) {
+        if (::fstatat(fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        statted = true;
+        entry.type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+      }
+      const std::string path = rel.empty() ? entry.name : rel + "/" + entry.name;
       // Symlinks are not followed: they can loop, and can point outside the root.
-      if (entry.is_symlink(sec)) continue;
-      if (entry.is_directory(sec)) {
-        if (isVcsDir(name) || rules.ignored(path, true)) continue;
+      if (entry.type == DT_DIR) {
+        if (isVcsDir(entry.name) || rules.ignored(path, true)) continue;
         if (limits.exclude && limits.exclude(path, true, 0)) continue;
-        walk(entry.path(), path);
-        if (out.truncated) return;
+        const int child = ::openat(fd, entry.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child >= 0) walk(child, path);
         continue;
       }
-      if (!entry.is_regular_file(sec)) continue;
-      const Language* lang = languageForPath(entry.path());
+      if (entry.type != DT_REG) continue;
+      const Language* lang = languageForFileName(entry.name);
       if (!lang || rules.ignored(path, false)) continue;
-      struct stat st {};
-      if (::stat(entry.path().c_str(), &st) != 0) continue;
+      if (!statted && ::fstatat(fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (!S_ISREG(st.st_mode)) continue;
       if (limits.exclude && limits.exclude(path, false, static_cast<unsigned>(st.st_nlink))) continue;
       const auto size = static_cast<std::uint64_t>(st.st_size);
       if (size > limits.maxFileBytes) {
@@ -66,10 +107,11 @@ struct Walker {
       }
       if (out.files.size() >= limits.maxFiles) {
         out.truncated = true;
-        return;
+        break;
       }
       out.files.push_back({path, std::string(lang->id), size, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec});
     }
+    ::closedir(dir);
   }
 };
 
@@ -94,9 +136,11 @@ std::string contentSkipReason(std::string_view head) {
 
 Discovery discoverFiles(const fs::path& root, const DiscoveryLimits& limits) {
   Discovery out;
-  Walker w{root, limits, out, {}};
+  Walker w{limits, out, {}};
   if (fs::exists(root / ".git" / "info" / "exclude")) w.rules.add("", readSmallFile(root / ".git" / "info" / "exclude"));
-  w.walk(root, "");
+  // The root itself may be a symlink (a project opened through one).
+  const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) w.walk(fd, "");
   std::sort(out.files.begin(), out.files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return out;
 }

@@ -138,9 +138,13 @@ const Language* languageById(std::string_view id) {
   return nullptr;
 }
 
-const Language* languageForPath(const std::filesystem::path& path) {
-  const std::string ext = path.extension().string();
-  const std::string name = path.filename().string();
+const Language* languageForPath(const std::filesystem::path& path) { return languageForFileName(path.filename().string()); }
+
+const Language* languageForFileName(std::string_view name) {
+  // The extension as std::filesystem has it: from the last dot, none for a
+  // name whose only dot leads (".bashrc") and none for "." and "..".
+  const std::size_t dot = name.rfind('.');
+  const std::string_view ext = name == "." || name == ".." || dot == std::string_view::npos || dot == 0 ? std::string_view() : name.substr(dot);
   for (const auto& l : languages()) {
     if (std::find(l.extensions.begin(), l.extensions.end(), ext) != l.extensions.end()) return &l;
     if (std::find(l.fileNames.begin(), l.fileNames.end(), name) != l.fileNames.end()) return &l;

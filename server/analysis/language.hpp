@@ -27,6 +27,7 @@ struct Language {
 const std::vector<Language>& languages();
 const Language* languageById(std::string_view id);
 const Language* languageForPath(const std::filesystem::path& path);
+const Language* languageForFileName(std::string_view name);  // a name without directories
 
 // The compiled query, or nullptr when the language has none of that kind.
 // Compiled once, on first use, and checked: an unknown capture name or a
