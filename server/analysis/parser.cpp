@@ -132,7 +132,6 @@ TSFieldId fieldId(const TSLanguage* language, const char* field) {
   return id;
 }
 
-
 // The children of a node (CadreTreeChild: node, symbol, field, named), read
 // in one pass — ts_node_child(i) starts from the first child each time, so
 // an indexed loop is quadratic — into a buffer on the stack for the usual few.
