@@ -90,8 +90,12 @@ struct Walker {
       if (entry.type == DT_DIR) {
         if (isVcsDir(entry.name) || rules.ignored(path, true)) continue;
         if (limits.exclude && limits.exclude(path, true, 0)) continue;
+        // Each directory on the path holds a descriptor until its walk ends:
+        // a tree nested deeper than the process may open is reported, not
+        // silently cut short.
         const int child = ::openat(fd, entry.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (child >= 0) walk(child, path);
+        else if (errno == EMFILE || errno == ENFILE) out.skipped.push_back({path + "/", "not walked: too many open files (nested too deep)"});
         continue;
       }
       if (entry.type != DT_REG) continue;

@@ -2,6 +2,7 @@
 // language, size and mtime as stat has them), what .gitignore files and
 // .git/info/exclude keep out, that symlinks are never followed, and the
 // limits (size, count, the caller's deny-list with link counts).
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,4 +144,27 @@ TEST_CASE("discovery's limits: size, count, and the caller's deny-list") {
     CHECK(links["lib/util.py"] == 1);
     CHECK(paths(d) == std::vector<std::string>{".hidden/tool.py", "lib/index.ts", "lib/keep.gen.py", "lib/util.py"});
   }
+}
+
+TEST_CASE("a tree nested deeper than the process may open is reported, not cut short silently") {
+  testing::FixtureDir dir(testing::parseFixture("//- top.py\nx = 1\n"));
+  fs::path deep = dir.path();
+  for (int i = 0; i < 40; ++i) deep /= "d" + std::to_string(i);
+  fs::create_directories(deep);
+  std::ofstream(deep / "bottom.py") << "y = 2\n";
+  REQUIRE(discoverFiles(dir.path()).files.size() == 2);
+  // Room for what is open now and about a dozen directories more.
+  std::size_t open = 0;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) (void)e, ++open;
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit low = saved;
+  low.rlim_cur = open + 12;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  const Discovery d = discoverFiles(dir.path());
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  CHECK(paths(d) == std::vector<std::string>{"top.py"});
+  REQUIRE(d.skipped.size() == 1);
+  CHECK(d.skipped[0].path.rfind("d0/d1/", 0) == 0);
+  CHECK(d.skipped[0].reason == "not walked: too many open files (nested too deep)");
 }
