@@ -4,7 +4,8 @@
 #include <dlfcn.h>
 
 #include <string>
-#include <type_traits>
+
+#include "support/dl_symbols.hpp"
 
 namespace cadre::models {
 namespace {
@@ -29,14 +30,8 @@ Expected<const CurlApi*> loadCurl() {
   void* lib = dlopen(kCurlSoname, RTLD_NOW | RTLD_LOCAL);
   if (!lib) return curlUnavailable(std::string(kCurlSoname) + " could not be loaded: " + dlReason());
   static CurlApi api;
-  std::string why;  // the first function the library lacks
-  auto need = [&](const char* name, auto& slot) {
-    if (!why.empty()) return;
-    dlerror();  // clear a stale message, so the one read below is this lookup's
-    void* sym = dlsym(lib, name);
-    if (!sym) why = std::string(kCurlSoname) + " has no " + name + " (" + dlReason() + ")";
-    else slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(sym);
-  };
+  SymbolLoader loader(lib);
+  auto need = [&](const char* name, auto& slot) { loader.need(name, slot); };
   need("curl_global_init", api.global_init);
   need("curl_easy_init", api.easy_init);
   need("curl_easy_cleanup", api.easy_cleanup);
@@ -58,7 +53,7 @@ Expected<const CurlApi*> loadCurl() {
   // An older libcurl.so.4 without one of these (curl_multi_poll is 7.66,
   // curl_multi_wakeup 7.68) is unusable; the handle stays open, which costs
   // nothing once.
-  if (!why.empty()) return curlUnavailable(why + "; cadre needs libcurl 7.85 or later");
+  if (!loader.missing().empty()) return curlUnavailable(std::string(kCurlSoname) + " has " + loader.missing() + "; cadre needs libcurl 7.85 or later");
   if (CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
     return curlUnavailable(std::string(kCurlSoname) + " failed to initialize: " + api.easy_strerror(rc));
   return &api;

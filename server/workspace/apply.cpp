@@ -13,6 +13,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 #include <random>
 #include <thread>
 
@@ -112,7 +113,12 @@ void rollBack(const fs::path& txDir, const json& journal, bool restore, Recovery
 }  // namespace
 
 std::optional<std::string> mergeThreeWay(const std::string& base, const std::string& ours, const std::string& theirs) {
-  git::keepLibGit2();
+  // Without libgit2 nothing merges: treated as overlapping changes, so
+  // nothing is applied (the log says why).
+  if (const auto& loaded = git::load(); !loaded) {
+    spdlog::error("three-way merge unavailable: {}", loaded.error().message);
+    return std::nullopt;
+  }
   git_merge_file_input a = GIT_MERGE_FILE_INPUT_INIT, o = GIT_MERGE_FILE_INPUT_INIT, t = GIT_MERGE_FILE_INPUT_INIT;
   a.ptr = base.data();
   a.size = base.size();
@@ -121,10 +127,10 @@ std::optional<std::string> mergeThreeWay(const std::string& base, const std::str
   t.ptr = theirs.data();
   t.size = theirs.size();
   git_merge_file_result result{};
-  if (git_merge_file(&result, &a, &o, &t, nullptr) != 0) return std::nullopt;
+  if (git::api().merge_file(&result, &a, &o, &t, nullptr) != 0) return std::nullopt;
   std::optional<std::string> out;
   if (result.automergeable) out = std::string(result.ptr, result.len);
-  git_merge_file_result_free(&result);
+  git::api().merge_file_result_free(&result);
   return out;
 }
 

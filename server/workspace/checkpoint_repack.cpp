@@ -37,10 +37,10 @@ class Collector {
   Expected<void> commit(const ObjectId& id) {
     const git_oid o = toGit(id);
     git_commit* c = nullptr;
-    if (git_commit_lookup(&c, r_.repo, &o) != 0) return git::lastError("cannot read checkpoint " + id.hex());
+    if (git::api().commit_lookup(&c, r_.repo, &o) != 0) return git::lastError("cannot read checkpoint " + id.hex());
     git::CommitPtr owned(c);
     if (reached_.insert(id).second && wanted(id)) groups_.push_back({Item{id, ObjectType::Commit}});
-    return tree(fromGit(*git_commit_tree_id(c)), "");
+    return tree(fromGit(*git::api().commit_tree_id(c)), "");
   }
 
   Expected<void> tree(const ObjectId& id, const std::string& path) {
@@ -48,14 +48,14 @@ class Collector {
     if (wanted(id)) add(ObjectType::Tree, path, id);
     const git_oid o = toGit(id);
     git_tree* t = nullptr;
-    if (git_tree_lookup(&t, r_.repo, &o) != 0) return git::lastError("cannot read tree " + id.hex());
+    if (git::api().tree_lookup(&t, r_.repo, &o) != 0) return git::lastError("cannot read tree " + id.hex());
     git::TreePtr owned(t);
-    const std::size_t n = git_tree_entrycount(t);
+    const std::size_t n = git::api().tree_entrycount(t);
     for (std::size_t i = 0; i < n; ++i) {
-      const git_tree_entry* e = git_tree_entry_byindex(t, i);
-      const ObjectId child = fromGit(*git_tree_entry_id(e));
-      const std::string childPath = path.empty() ? git_tree_entry_name(e) : path + "/" + git_tree_entry_name(e);
-      switch (git_tree_entry_type(e)) {
+      const git_tree_entry* e = git::api().tree_entry_byindex(t, i);
+      const ObjectId child = fromGit(*git::api().tree_entry_id(e));
+      const std::string childPath = path.empty() ? git::api().tree_entry_name(e) : path + "/" + git::api().tree_entry_name(e);
+      switch (git::api().tree_entry_type(e)) {
         case GIT_OBJECT_TREE:
           if (auto ok = tree(child, childPath); !ok) return ok;
           break;
@@ -106,13 +106,13 @@ Packed packGroup(git_odb* odb, const std::vector<Item>& group, std::size_t maxDe
   for (std::size_t k = 0; k < group.size(); ++k) {
     const git_oid o = toGit(group[k].id);
     git_odb_object* obj = nullptr;
-    if (git_odb_read(&obj, odb, &o) != 0) {
+    if (git::api().odb_read(&obj, odb, &o) != 0) {
       out.failed = true;
       out.error = "cannot read object " + group[k].id.hex();
       return out;
     }
-    std::string data(static_cast<const char*>(git_odb_object_data(obj)), git_odb_object_size(obj));
-    git_odb_object_free(obj);
+    std::string data(static_cast<const char*>(git::api().odb_object_data(obj)), git::api().odb_object_size(obj));
+    git::api().odb_object_free(obj);
     std::string delta;
     if (k > 0 && depth < maxDepth && group[k].type != ObjectType::Commit) delta = git::deltaEncode(previous, data, data.size() / 2);
     if (!delta.empty()) {
@@ -144,7 +144,7 @@ Expected<RepackResult> repack(const RepackRequest& request) {
   if (groups.empty()) return result;
 
   git_odb* odb = nullptr;
-  if (git_repository_odb(&odb, request.repo) != 0) return git::lastError("cannot open the object store");
+  if (git::api().repository_odb(&odb, request.repo) != 0) return git::lastError("cannot open the object store");
   git::OdbPtr ownedOdb(odb);
   git::PackWriter writer(request.packDir);
   for (std::size_t first = 0; first < groups.size();) {
@@ -156,7 +156,7 @@ Expected<RepackResult> repack(const RepackRequest& request) {
         std::size_t size = 0;
         git_object_t type;
         const git_oid o = toGit(item.id);
-        if (git_odb_read_header(&size, &type, odb, &o) == 0) bytes += size;
+        if (git::api().odb_read_header(&size, &type, odb, &o) == 0) bytes += size;
       }
       ++last;
     }

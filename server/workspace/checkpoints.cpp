@@ -188,9 +188,9 @@ bool parseNumber(std::string_view s, T& out) {
 Checkpoint parseCommit(const std::string& id, git_commit* commit) {
   Checkpoint c;
   c.id = id;
-  c.tree = fromGit(*git_commit_tree_id(commit)).hex();
-  c.timeMs = static_cast<std::int64_t>(git_commit_time(commit)) * 1000;
-  std::string_view msg = git_commit_message(commit) ? git_commit_message(commit) : "";
+  c.tree = fromGit(*git::api().commit_tree_id(commit)).hex();
+  c.timeMs = static_cast<std::int64_t>(git::api().commit_time(commit)) * 1000;
+  std::string_view msg = git::api().commit_message(commit) ? git::api().commit_message(commit) : "";
   const std::size_t trailers = msg.rfind("\n\nCadre-Seq: ");
   std::string_view body = trailers == std::string_view::npos ? msg : msg.substr(0, trailers);
   while (!body.empty() && body.back() == '\n') body.remove_suffix(1);
@@ -242,7 +242,6 @@ std::vector<std::string> normalizeScopes(const std::vector<std::string>& paths) 
 // ---------------------------------------------------------------------------
 
 struct CheckpointStore::Impl {
-  git::LibGit2 lib;
   fs::path repoPath, workTree;
   CheckpointOptions options;
   git::RepositoryPtr repo;
@@ -300,17 +299,17 @@ struct CheckpointStore::Impl {
 
   Expected<void> openRepository() {
     git_repository* r = nullptr;
-    if (git_repository_open_ext(&r, repoPath.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, nullptr) != 0)
+    if (git::api().repository_open_ext(&r, repoPath.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, nullptr) != 0)
       return git::lastError("cannot open the checkpoint repository " + repoPath.string());
     repo.reset(r);
     // Only the repository's own config: a user's global settings (filters,
     // compression, hooks paths) must not change what a checkpoint stores.
     git_config* cfg = nullptr;
-    if (git_config_new(&cfg) != 0) return git::lastError("cannot create a config");
+    if (git::api().config_new(&cfg) != 0) return git::lastError("cannot create a config");
     git::ConfigPtr owned(cfg);
-    if (git_config_add_file_ondisk(cfg, (repoPath / "config").c_str(), GIT_CONFIG_LEVEL_LOCAL, repo.get(), 0) != 0)
+    if (git::api().config_add_file_ondisk(cfg, (repoPath / "config").c_str(), GIT_CONFIG_LEVEL_LOCAL, repo.get(), 0) != 0)
       return git::lastError("cannot read " + (repoPath / "config").string());
-    if (git_repository_set_config(repo.get(), cfg) != 0) return git::lastError("cannot set the repository's config");
+    if (git::api().repository_set_config(repo.get(), cfg) != 0) return git::lastError("cannot set the repository's config");
     return {};
   }
 
@@ -348,28 +347,28 @@ struct CheckpointStore::Impl {
   }
 
   ObjectId indexChecksum() {
-    const git_oid* sum = git_index_checksum(index.get());
+    const git_oid* sum = git::api().index_checksum(index.get());
     return sum ? fromGit(*sum) : ObjectId{};
   }
 
   // Takes the lock's view of the world: another process may have changed
   // the index or the state since this store last looked.
   Expected<void> refresh() {
-    if (git_index_read(index.get(), 0) != 0) return git::lastError("cannot read the checkpoint index");
+    if (git::api().index_read(index.get(), 0) != 0) return git::lastError("cannot read the checkpoint index");
     readState();
     return {};
   }
 
   git_odb* odb() {
     git_odb* o = nullptr;
-    git_repository_odb(&o, repo.get());
-    git_odb_free(o);  // the repository keeps its own reference
+    git::api().repository_odb(&o, repo.get());
+    git::api().odb_free(o);  // the repository keeps its own reference
     return o;
   }
 
   bool exists(const ObjectId& id) {
     const git_oid o = toGit(id);
-    return git_odb_exists_ext(odb(), &o, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
+    return git::api().odb_exists_ext(odb(), &o, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
   }
 
   // --- object sink -------------------------------------------------------------
@@ -397,7 +396,7 @@ struct CheckpointStore::Impl {
     Expected<void> finish() {
       auto name = pack_.finish();
       if (!name) return name.error();
-      if (!name->empty() && git_odb_refresh(s_.odb()) != 0) return git::lastError("cannot load the new pack");
+      if (!name->empty() && git::api().odb_refresh(s_.odb()) != 0) return git::lastError("cannot load the new pack");
       return {};
     }
 
@@ -428,13 +427,14 @@ struct CheckpointStore::Impl {
     if (base) {
       git_tree* t = nullptr;
       const git_oid o = toGit(*base);
-      if (git_tree_lookup(&t, repo.get(), &o) != 0) return git::lastError("cannot read tree " + base->hex());
+      if (git::api().tree_lookup(&t, repo.get(), &o) != 0) return git::lastError("cannot read tree " + base->hex());
       git::TreePtr tree(t);
-      const std::size_t n = git_tree_entrycount(t);
+      const git::Api& lib = git::api();
+      const std::size_t n = lib.tree_entrycount(t);
       entries.reserve(n + 4);
       for (std::size_t i = 0; i < n; ++i) {
-        const git_tree_entry* e = git_tree_entry_byindex(t, i);
-        entries.push_back({git_tree_entry_name(e), static_cast<EntryMode>(git_tree_entry_filemode_raw(e)), fromGit(*git_tree_entry_id(e))});
+        const git_tree_entry* e = lib.tree_entry_byindex(t, i);
+        entries.push_back({lib.tree_entry_name(e), static_cast<EntryMode>(lib.tree_entry_filemode_raw(e)), fromGit(*lib.tree_entry_id(e))});
       }
     }
     // Name → position; removed entries keep their slot with a zero mode.
@@ -541,7 +541,7 @@ struct CheckpointStore::Impl {
     scanOptions.skipDirs = {repoPath};
     // A walk on several threads pays only on big trees (the last scan's size
     // tells); on small ones starting the threads costs more than it saves.
-    scanOptions.threads = git_index_entrycount(index.get()) >= kParallelScanFiles ? threads : 1;
+    scanOptions.threads = git::api().index_entrycount(index.get()) >= kParallelScanFiles ? threads : 1;
     ScanResult scan = scanWorkTree(workTree, scanOptions);
     out.skipped = std::move(scan.skipped);
     out.stats.ignored = scan.ignored;
@@ -568,10 +568,10 @@ struct CheckpointStore::Impl {
     std::vector<std::string> deletions;
     std::vector<char> unchanged(scan.files.size(), 0);
     {
-      const std::size_t n = git_index_entrycount(index.get());
+      const std::size_t n = git::api().index_entrycount(index.get());
       std::size_t i = 0, j = 0;
       while (i < n || j < scan.files.size()) {
-        const git_index_entry* e = i < n ? git_index_get_byindex(index.get(), i) : nullptr;
+        const git_index_entry* e = i < n ? git::api().index_get_byindex(index.get(), i) : nullptr;
         if (e && GIT_INDEX_ENTRY_STAGE(e) != 0) {
           ++i;
           continue;
@@ -622,7 +622,7 @@ struct CheckpointStore::Impl {
         c.id = git::hashObject(ObjectType::Blob, content);
         c.contentChanged = !c.hadEntry || c.oldId != c.id || c.oldMode != static_cast<std::uint32_t>(gitMode(f.mode));
         const git_oid o = toGit(c.id);
-        if (c.contentChanged && git_odb_exists_ext(store, &o, GIT_ODB_LOOKUP_NO_REFRESH) != 1)
+        if (c.contentChanged && git::api().odb_exists_ext(store, &o, GIT_ODB_LOOKUP_NO_REFRESH) != 1)
           c.deflated = git::deflateObject(ObjectType::Blob, content, c.id);
       });
       for (std::size_t k = first; k < last; ++k) {
@@ -667,7 +667,7 @@ struct CheckpointStore::Impl {
       e.file_size = static_cast<std::uint32_t>(f.size);
       e.id = toGit(c.id);
       e.path = f.path.c_str();
-      if (git_index_add(index.get(), &e) != 0) {
+      if (git::api().index_add(index.get(), &e) != 0) {
         // A name git cannot hold in an index (".git" in a path component on
         // some file system): leave it out and say so.
         out.skipped.push_back({f.path, SkipReason::Unreadable, f.size});
@@ -682,7 +682,7 @@ struct CheckpointStore::Impl {
       }
     }
     for (const auto& d : deletions) {
-      git_index_remove(index.get(), d.c_str(), 0);
+      git::api().index_remove(index.get(), d.c_str(), 0);
       changes.push_back({d, true, EntryMode::Blob, {}});
       ++out.changed;
     }
@@ -707,10 +707,10 @@ struct CheckpointStore::Impl {
                              : buildTree(&state.indexTree, changes.data(), changes.data() + changes.size(), 0, sink, treesWritten, empty);
     } else {
       std::vector<TreeChange> all;
-      const std::size_t n = git_index_entrycount(index.get());
+      const std::size_t n = git::api().index_entrycount(index.get());
       all.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
-        const git_index_entry* e = git_index_get_byindex(index.get(), i);
+        const git_index_entry* e = git::api().index_get_byindex(index.get(), i);
         if (GIT_INDEX_ENTRY_STAGE(e) == 0) all.push_back({e->path, false, static_cast<EntryMode>(e->mode), fromGit(e->id)});
       }
       tree = buildTree(nullptr, all.data(), all.data() + all.size(), 0, sink, treesWritten, empty);
@@ -728,7 +728,7 @@ struct CheckpointStore::Impl {
   // the index, then the state that vouches for it.
   Expected<void> persist(const Staged& staged) {
     if (!staged.indexChanged && staged.baseValid && state.indexTree == staged.tree) return {};
-    if (staged.indexChanged && git_index_write(index.get()) != 0) return git::lastError("cannot write the checkpoint index");
+    if (staged.indexChanged && git::api().index_write(index.get()) != 0) return git::lastError("cannot write the checkpoint index");
     state.indexTree = staged.tree;
     state.indexChecksum = indexChecksum();
     return writeState();
@@ -747,9 +747,9 @@ struct CheckpointStore::Impl {
   // The latest checkpoint: HEAD, detached at it.
   std::optional<Checkpoint> latest() {
     git_oid o;
-    if (git_reference_name_to_id(&o, repo.get(), "HEAD") != 0) return std::nullopt;
+    if (git::api().reference_name_to_id(&o, repo.get(), "HEAD") != 0) return std::nullopt;
     git_commit* c = nullptr;
-    if (git_commit_lookup(&c, repo.get(), &o) != 0) return std::nullopt;
+    if (git::api().commit_lookup(&c, repo.get(), &o) != 0) return std::nullopt;
     git::CommitPtr commit(c);
     return parseCommit(fromGit(o).hex(), c);
   }
@@ -763,7 +763,7 @@ struct CheckpointStore::Impl {
     // Refs may be ahead of HEAD (a crash between the two): never reuse a number.
     while (true) {
       git_oid o;
-      if (git_reference_name_to_id(&o, repo.get(), (kRefPrefix + padSeq(cp.seq)).c_str()) != 0) break;
+      if (git::api().reference_name_to_id(&o, repo.get(), (kRefPrefix + padSeq(cp.seq)).c_str()) != 0) break;
       ++cp.seq;
     }
     cp.timeMs = nowMs();
@@ -808,10 +808,10 @@ struct CheckpointStore::Impl {
 
     const git_oid o = toGit(id);
     git_reference* ref = nullptr;
-    if (git_reference_create(&ref, repo.get(), (kRefPrefix + padSeq(cp.seq)).c_str(), &o, 0, nullptr) != 0)
+    if (git::api().reference_create(&ref, repo.get(), (kRefPrefix + padSeq(cp.seq)).c_str(), &o, 0, nullptr) != 0)
       return git::lastError("cannot record checkpoint " + std::to_string(cp.seq));
-    git_reference_free(ref);
-    if (git_repository_set_head_detached(repo.get(), &o) != 0) return git::lastError("cannot move the checkpoint HEAD");
+    git::api().reference_free(ref);
+    if (git::api().repository_set_head_detached(repo.get(), &o) != 0) return git::lastError("cannot move the checkpoint HEAD");
     parsed[cp.id] = cp;
     return cp;
   }
@@ -822,27 +822,28 @@ struct CheckpointStore::Impl {
     if (!fromTree.empty()) {
       git_oid o;
       git_tree* t = nullptr;
-      if (git_oid_fromstr(&o, fromTree.c_str()) == 0 && git_tree_lookup(&t, repo.get(), &o) == 0) a.reset(t);
+      if (git::api().oid_fromstr(&o, fromTree.c_str()) == 0 && git::api().tree_lookup(&t, repo.get(), &o) == 0) a.reset(t);
     }
     {
       const git_oid o = toGit(toTree);
       git_tree* t = nullptr;
-      if (git_tree_lookup(&t, repo.get(), &o) != 0) return git::lastError("cannot read tree " + toTree.hex());
+      if (git::api().tree_lookup(&t, repo.get(), &o) != 0) return git::lastError("cannot read tree " + toTree.hex());
       b.reset(t);
     }
     git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
     opts.flags |= GIT_DIFF_INCLUDE_TYPECHANGE;
     git_diff* d = nullptr;
-    if (git_diff_tree_to_tree(&d, repo.get(), a.get(), b.get(), &opts) != 0) return git::lastError("cannot compare trees");
+    if (git::api().diff_tree_to_tree(&d, repo.get(), a.get(), b.get(), &opts) != 0) return git::lastError("cannot compare trees");
     git::DiffPtr diff(d);
     std::pair<std::size_t, std::uint64_t> out{0, 0};
-    const std::size_t n = git_diff_num_deltas(d);
+    const std::size_t n = git::api().diff_num_deltas(d);
     out.first = n;
     for (std::size_t i = 0; i < n; ++i) {
-      const git_diff_delta* delta = git_diff_get_delta(d, i);
+      const git_diff_delta* delta = git::api().diff_get_delta(d, i);
       std::size_t size = 0;
       git_object_t type;
-      if (delta->status != GIT_DELTA_DELETED && git_odb_read_header(&size, &type, odb(), &delta->new_file.id) == 0) out.second += size;
+      if (delta->status != GIT_DELTA_DELETED && git::api().odb_read_header(&size, &type, odb(), &delta->new_file.id) == 0)
+        out.second += size;
     }
     return out;
   }
@@ -850,12 +851,12 @@ struct CheckpointStore::Impl {
   Expected<std::vector<Checkpoint>> listAll() {
     std::vector<Checkpoint> out;
     git_reference_iterator* it = nullptr;
-    if (git_reference_iterator_glob_new(&it, repo.get(), "refs/checkpoints/*") != 0) return git::lastError("cannot list checkpoints");
+    if (git::api().reference_iterator_glob_new(&it, repo.get(), "refs/checkpoints/*") != 0) return git::lastError("cannot list checkpoints");
     git::ReferenceIteratorPtr iter(it);
     git_reference* ref = nullptr;
-    while (git_reference_next(&ref, it) == 0) {
+    while (git::api().reference_next(&ref, it) == 0) {
       git::ReferencePtr owned(ref);
-      const git_oid* target = git_reference_target(ref);
+      const git_oid* target = git::api().reference_target(ref);
       if (!target) continue;
       const std::string id = fromGit(*target).hex();
       if (auto hit = parsed.find(id); hit != parsed.end()) {
@@ -863,13 +864,13 @@ struct CheckpointStore::Impl {
         continue;
       }
       git_commit* c = nullptr;
-      if (git_commit_lookup(&c, repo.get(), target) != 0) {
-        spdlog::warn("checkpoints: {} points at a missing commit; skipped", git_reference_name(ref));
+      if (git::api().commit_lookup(&c, repo.get(), target) != 0) {
+        spdlog::warn("checkpoints: {} points at a missing commit; skipped", git::api().reference_name(ref));
         continue;
       }
       git::CommitPtr commit(c);
       Checkpoint cp = parseCommit(id, c);
-      if (cp.seq == 0) parseNumber(std::string_view(git_reference_name(ref)).substr(std::strlen(kRefPrefix)), cp.seq);
+      if (cp.seq == 0) parseNumber(std::string_view(git::api().reference_name(ref)).substr(std::strlen(kRefPrefix)), cp.seq);
       parsed.emplace(id, cp);
       out.push_back(std::move(cp));
     }
@@ -916,7 +917,8 @@ struct CheckpointStore::Impl {
   Expected<git::TreePtr> lookupTree(const std::string& hex) {
     git_oid o;
     git_tree* t = nullptr;
-    if (git_oid_fromstr(&o, hex.c_str()) != 0 || git_tree_lookup(&t, repo.get(), &o) != 0) return git::lastError("cannot read tree " + hex);
+    if (git::api().oid_fromstr(&o, hex.c_str()) != 0 || git::api().tree_lookup(&t, repo.get(), &o) != 0)
+      return git::lastError("cannot read tree " + hex);
     return git::TreePtr(t);
   }
 
@@ -1023,7 +1025,7 @@ struct CheckpointStore::Impl {
     if (!packed) return packed.error();
     result.full = full;
     result.objectsPacked = packed->objects;
-    if (git_odb_refresh(odb()) != 0) return git::lastError("cannot load the new pack");
+    if (git::api().odb_refresh(odb()) != 0) return git::lastError("cannot load the new pack");
 
     // What the replaced packs and loose objects held that is reachable is in
     // the new pack now; the rest belongs to nothing (pruned checkpoints,
@@ -1047,9 +1049,9 @@ struct CheckpointStore::Impl {
     }
     if (full) {
       git_refdb* db = nullptr;
-      if (git_repository_refdb(&db, repo.get()) == 0) {
+      if (git::api().repository_refdb(&db, repo.get()) == 0) {
         git::RefdbPtr refdb(db);
-        git_refdb_compress(db);
+        git::api().refdb_compress(db);
       }
     }
     // Drop the handles (and maps) of the packs just deleted.
@@ -1100,9 +1102,9 @@ struct CheckpointStore::Impl {
       }
       const std::string name = kRefPrefix + padSeq(c.seq);
       git_reference* ref = nullptr;
-      if (git_reference_lookup(&ref, repo.get(), name.c_str()) == 0) {
+      if (git::api().reference_lookup(&ref, repo.get(), name.c_str()) == 0) {
         git::ReferencePtr owned(ref);
-        if (git_reference_delete(ref) != 0) return git::lastError("cannot delete checkpoint " + std::to_string(c.seq));
+        if (git::api().reference_delete(ref) != 0) return git::lastError("cannot delete checkpoint " + std::to_string(c.seq));
       }
       result.removed.push_back(c);
     }
@@ -1127,16 +1129,16 @@ struct CheckpointStore::Impl {
     opts.context_lines = options.contextLines;
     const std::vector<std::string> scopes = normalizeScopes(options.paths);
     git_diff* d = nullptr;
-    if (git_diff_tree_to_tree(&d, repo.get(), a, b, &opts) != 0) return git::lastError("cannot compare checkpoints");
+    if (git::api().diff_tree_to_tree(&d, repo.get(), a, b, &opts) != 0) return git::lastError("cannot compare checkpoints");
     git::DiffPtr diff(d);
     DiffResult out;
-    const std::size_t n = git_diff_num_deltas(d);
+    const std::size_t n = git::api().diff_num_deltas(d);
     for (std::size_t i = 0; i < n; ++i) {
-      const git_diff_delta* delta = git_diff_get_delta(d, i);
+      const git_diff_delta* delta = git::api().diff_get_delta(d, i);
       const char* path = delta->new_file.path ? delta->new_file.path : delta->old_file.path;
       if (!underAny(path, scopes)) continue;
       git_patch* p = nullptr;
-      if (git_patch_from_diff(&p, d, i) != 0) return git::lastError("cannot diff " + std::string(path));
+      if (git::api().patch_from_diff(&p, d, i) != 0) return git::lastError("cannot diff " + std::string(path));
       git::PatchPtr patch(p);
       FileDiffStat st;
       st.path = path;
@@ -1156,11 +1158,11 @@ struct CheckpointStore::Impl {
       st.binary = (delta->flags & GIT_DIFF_FLAG_BINARY) != 0;
       if (p) {
         std::size_t context = 0;
-        git_patch_line_stats(&context, &st.additions, &st.deletions, p);
+        git::api().patch_line_stats(&context, &st.additions, &st.deletions, p);
         if (options.patch) {
           git_buf buf = GIT_BUF_INIT;
-          if (git_patch_to_buf(&buf, p) == 0) out.patch.append(buf.ptr, buf.size);
-          git_buf_dispose(&buf);
+          if (git::api().patch_to_buf(&buf, p) == 0) out.patch.append(buf.ptr, buf.size);
+          git::api().buf_dispose(&buf);
         }
       }
       out.additions += st.additions;
@@ -1182,6 +1184,7 @@ const fs::path& CheckpointStore::repositoryPath() const { return impl_->repoPath
 const fs::path& CheckpointStore::workTree() const { return impl_->workTree; }
 
 Expected<CheckpointStore> CheckpointStore::open(const fs::path& repoPath, const fs::path& workTree, CheckpointOptions options) {
+  if (const auto& loaded = git::load(); !loaded) return loaded.error();
   auto impl = std::make_unique<Impl>();
   std::error_code ec;
   impl->workTree = fs::canonical(workTree, ec);
@@ -1202,16 +1205,16 @@ Expected<CheckpointStore> CheckpointStore::open(const fs::path& repoPath, const 
     git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
     init.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
     git_repository* r = nullptr;
-    if (git_repository_init_ext(&r, impl->repoPath.c_str(), &init) != 0)
+    if (git::api().repository_init_ext(&r, impl->repoPath.c_str(), &init) != 0)
       return git::lastError("cannot create the checkpoint repository " + impl->repoPath.string());
     git::RepositoryPtr created(r);
     git_config* cfg = nullptr;
-    if (git_config_open_ondisk(&cfg, (impl->repoPath / "config").c_str()) == 0) {
+    if (git::api().config_open_ondisk(&cfg, (impl->repoPath / "config").c_str()) == 0) {
       git::ConfigPtr owned(cfg);
-      git_config_set_bool(cfg, "core.logallrefupdates", 0);  // no reflogs: they would keep pruned checkpoints alive
-      git_config_set_int32(cfg, "gc.auto", 0);               // cadre packs on its own schedule
-      git_config_set_string(cfg, "cadre.worktree", impl->workTree.c_str());
-      git_config_set_string(cfg, "cadre.about", "cadre's checkpoints of cadre.worktree; never the project's own repository");
+      git::api().config_set_bool(cfg, "core.logallrefupdates", 0);  // no reflogs: they would keep pruned checkpoints alive
+      git::api().config_set_int32(cfg, "gc.auto", 0);               // cadre packs on its own schedule
+      git::api().config_set_string(cfg, "cadre.worktree", impl->workTree.c_str());
+      git::api().config_set_string(cfg, "cadre.about", "cadre's checkpoints of cadre.worktree; never the project's own repository");
     }
     // What a store does not use, at a block each: the samples, templates and
     // folders git init leaves for people.
@@ -1220,11 +1223,11 @@ Expected<CheckpointStore> CheckpointStore::open(const fs::path& repoPath, const 
   }
   if (auto ok = impl->openRepository(); !ok) return ok.error();
   git_index* idx = nullptr;
-  if (git_index_open(&idx, (impl->repoPath / "index").c_str()) != 0) return git::lastError("cannot open the checkpoint index");
+  if (git::api().index_open(&idx, (impl->repoPath / "index").c_str()) != 0) return git::lastError("cannot open the checkpoint index");
   impl->index.reset(idx);
   // Version 4 prefix-compresses paths: a fifth less to hash and write on
   // every checkpoint of a big tree.
-  git_index_set_version(idx, 4);
+  git::api().index_set_version(idx, 4);
   impl->lockFd = ::open((impl->repoPath / "cadre.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (impl->lockFd < 0) return makeError(ErrorCode::IoError, "cannot open " + (impl->repoPath / "cadre.lock").string());
   impl->rootFd = ::open(impl->workTree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1329,21 +1332,22 @@ Expected<RestoreResult> CheckpointStore::restore(std::string_view spec, RestoreW
   git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
   opts.flags |= GIT_DIFF_INCLUDE_TYPECHANGE;
   git_diff* d = nullptr;
-  if (git_diff_tree_to_tree(&d, s.repo.get(), current->get(), wanted->get(), &opts) != 0) return git::lastError("cannot compare trees");
+  if (git::api().diff_tree_to_tree(&d, s.repo.get(), current->get(), wanted->get(), &opts) != 0)
+    return git::lastError("cannot compare trees");
   git::DiffPtr diff(d);
 
   const std::vector<std::string> scopes = normalizeScopes(options.paths);
   auto blobText = [&](const git_oid& id) -> std::optional<std::string> {
     git_blob* b = nullptr;
-    if (git_blob_lookup(&b, s.repo.get(), &id) != 0) return std::nullopt;
+    if (git::api().blob_lookup(&b, s.repo.get(), &id) != 0) return std::nullopt;
     git::BlobPtr blob(b);
-    return std::string(static_cast<const char*>(git_blob_rawcontent(b)), static_cast<std::size_t>(git_blob_rawsize(b)));
+    return std::string(static_cast<const char*>(git::api().blob_rawcontent(b)), static_cast<std::size_t>(git::api().blob_rawsize(b)));
   };
   std::vector<RestoreFile> deletes, writes;
   std::set<std::string> dirsOfDeleted;
-  const std::size_t n = git_diff_num_deltas(d);
+  const std::size_t n = git::api().diff_num_deltas(d);
   for (std::size_t i = 0; i < n; ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(d, i);
+    const git_diff_delta* delta = git::api().diff_get_delta(d, i);
     const std::string path = delta->status == GIT_DELTA_DELETED ? delta->old_file.path : delta->new_file.path;
     if (!underAny(path, scopes)) continue;
     if (s.options.exclude && s.options.exclude(path, false, 1)) {
@@ -1368,8 +1372,8 @@ Expected<RestoreResult> CheckpointStore::restore(std::string_view spec, RestoreW
       // deleted above and the file takes its place.)
       struct stat st;
       git_tree_entry* inCurrent = nullptr;
-      const bool tracked = git_tree_entry_bypath(&inCurrent, current->get(), path.c_str()) == 0;
-      git_tree_entry_free(inCurrent);
+      const bool tracked = git::api().tree_entry_bypath(&inCurrent, current->get(), path.c_str()) == 0;
+      git::api().tree_entry_free(inCurrent);
       if (!tracked && ::fstatat(s.rootFd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
         const SkipReason why = static_cast<std::uint64_t>(st.st_size) > s.options.maxFileBytes ? SkipReason::TooLarge
                                : (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) ? SkipReason::Special
@@ -1391,8 +1395,8 @@ Expected<RestoreResult> CheckpointStore::restore(std::string_view spec, RestoreW
   // Folders the deletions may empty and the checkpoint does not have.
   for (const auto& dir : dirsOfDeleted) {
     git_tree_entry* e = nullptr;
-    if (git_tree_entry_bypath(&e, wanted->get(), dir.c_str()) == 0) {
-      git_tree_entry_free(e);
+    if (git::api().tree_entry_bypath(&e, wanted->get(), dir.c_str()) == 0) {
+      git::api().tree_entry_free(e);
       continue;
     }
     result.plan.emptyDirs.push_back(dir);

@@ -27,22 +27,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from cadre_wire import test_setup, Cadre, ModelServer, isolated_env, write_user_config  # noqa: E402
+from cadre_wire import test_setup, Cadre, ModelServer, isolated_env, write_user_config, ldconfig_library, loader_lines, without_library  # noqa: E402
 
 MISSING = "libcurl.so.4 could not be loaded"
 
 
 def curl_lines(trace):
-    """The loader trace's lines about libcurl (LD_DEBUG=files)."""
-    return [l.strip() for l in trace.splitlines() if "file=libcurl" in l]
-
-
-def libcurl_path():
-    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if line.strip().startswith("libcurl.so.4 (") and "x86-64" in line:
-            return os.path.realpath(line.split("=>")[1].strip())
-    return None
+    return loader_lines(trace, "libcurl")
 
 
 def main():
@@ -93,13 +84,10 @@ def main():
                "models health reaches the scripted server through it", p.out)
 
         # 3. Without libcurl: a clear error where a request is made, nothing else changes.
-        lib = libcurl_path()
+        lib = ldconfig_library(r"libcurl\.so\.4")
         if not check(lib is not None, "ldconfig knows libcurl.so.4 (to hide it)"):
             return check.exit_code()
-        hidden = os.path.join(tmp, "cadre-without-libcurl")
-        with open(hidden, "w") as f:
-            f.write("#!/bin/sh\nexec bwrap --dev-bind / / --ro-bind /dev/null '%s' -- '%s' \"$@\"\n" % (lib, cadre))
-        os.chmod(hidden, 0o755)
+        hidden = without_library(tmp, cadre, lib)
         probe = run(["bwrap", "--dev-bind", "/", "/", "--ro-bind", "/dev/null", lib, "--",
                      sys.executable, "-c", "import ctypes; ctypes.CDLL('libcurl.so.4')"], env)
         expect(probe.returncode != 0, "bubblewrap hides libcurl.so.4", probe.out)

@@ -6,6 +6,7 @@ tests/support/models started as processes.
 import argparse
 import json
 import os
+import re
 import select
 import socket
 import subprocess
@@ -209,3 +210,30 @@ def test_setup(prefix, *options):
         ap.add_argument(name, **kwargs)
     args = ap.parse_args()
     return args, os.path.abspath(args.cadre), Checks(), tempfile.mkdtemp(prefix=prefix)
+
+
+# Libraries cadre loads on first use (libcurl, libgit2): the loader's trace
+# and a cadre that runs without one.
+
+def loader_lines(trace, library):
+    """The lines of an LD_DEBUG=files trace about `library` (a name prefix, e.g. "libgit2")."""
+    return [l.strip() for l in trace.splitlines() if "file=" + library in l]
+
+
+def ldconfig_library(soname_pattern):
+    """The real path of the x86-64 library whose soname matches the regex, or None."""
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        name = line.strip().split(" ", 1)[0]
+        if re.fullmatch(soname_pattern, name) and "x86-64" in line:
+            return os.path.realpath(line.split("=>")[1].strip())
+    return None
+
+
+def without_library(tmp, cadre, lib):
+    """A script that runs cadre with `lib` hidden (bubblewrap binds /dev/null over it)."""
+    hidden = os.path.join(tmp, "cadre-without-" + os.path.basename(lib))
+    with open(hidden, "w") as f:
+        f.write("#!/bin/sh\nexec bwrap --dev-bind / / --ro-bind /dev/null '%s' -- '%s' \"$@\"\n" % (lib, cadre))
+    os.chmod(hidden, 0o755)
+    return hidden

@@ -18,7 +18,7 @@ TEST_CASE("libgit2 outlives its users, so threads that used it end cleanly", "[g
   std::promise<bool> failed;
   std::thread worker;
   {
-    git::LibGit2 lib;
+    REQUIRE(git::load());
     worker = std::thread([&failed, released] {
       git_repository* repo = nullptr;
       // An error leaves a message in this thread's libgit2 state.
@@ -27,7 +27,7 @@ TEST_CASE("libgit2 outlives its users, so threads that used it end cleanly", "[g
     });
     REQUIRE(failed.get_future().get());
   }
-  // The last LibGit2 is gone; the thread ends only now.
+  // cadre holds its reference to the end; the thread ends only now.
   release.set_value();
   worker.join();
   // Another reference, taken and given back, is not the last one.
