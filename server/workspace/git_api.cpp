@@ -47,8 +47,10 @@ Expected<const Api*> loadOnce() {
 
 const Expected<const Api*>& load() {
   // Built once by the first caller; C++ guarantees the others wait for it.
-  static const Expected<const Api*> loaded = loadOnce();
-  return loaded;
+  // Never destroyed: a handle freed during static destruction (after this
+  // would have gone) still finds the library.
+  static const auto* loaded = new Expected<const Api*>(loadOnce());
+  return *loaded;
 }
 
 const Api& api() {
