@@ -23,10 +23,10 @@ Exit code 0 = pass, 1 = fail.
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import cadre_wire  # noqa: E402
 from cadre_wire import test_setup, Cadre, ModelServer, isolated_env, write_user_config, ldconfig_library, loader_lines, without_library  # noqa: E402
 
 MISSING = "libcurl.so.4 could not be loaded"
@@ -57,14 +57,10 @@ def main():
         traced = dict(env, LD_DEBUG="files")
 
         def expect(cond, what, out):
-            """A check that shows the command's output when it fails."""
-            if not check(cond, what):
-                print(out)
+            cadre_wire.expect(check, cond, what, out)
 
         def run(argv, environ, timeout=60):
-            p = subprocess.run(argv, cwd=project, env=environ, capture_output=True, text=True, timeout=timeout)
-            p.out = "rc=%d\n%s%s" % (p.returncode, p.stdout, p.stderr[-3000:])
-            return p
+            return cadre_wire.run_command(argv, project, environ, timeout)
 
         # 1. Commands without a request never load libcurl.
         p = run([cadre, "--version"], traced)

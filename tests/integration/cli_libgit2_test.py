@@ -22,10 +22,10 @@ Exit code 0 = pass, 1 = fail.
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import cadre_wire  # noqa: E402
 from cadre_wire import test_setup, Cadre, isolated_env, ldconfig_library, loader_lines, without_library  # noqa: E402
 
 NEEDED = "checkpoints, merges and branch commits need libgit2"
@@ -48,14 +48,10 @@ def main():
         traced = dict(env, LD_DEBUG="files")
 
         def expect(cond, what, out):
-            """A check that shows the command's output when it fails."""
-            if not check(cond, what):
-                print(out)
+            cadre_wire.expect(check, cond, what, out)
 
         def run(argv, environ, timeout=60):
-            p = subprocess.run(argv, cwd=project, env=environ, capture_output=True, text=True, timeout=timeout)
-            p.out = "rc=%d\n%s%s" % (p.returncode, p.stdout, p.stderr[-3000:])
-            return p
+            return cadre_wire.run_command(argv, project, environ, timeout)
 
         # 1. Commands that need no git never load libgit2.
         p = run([cadre, "--version"], traced)

@@ -212,6 +212,20 @@ def test_setup(prefix, *options):
     return args, os.path.abspath(args.cadre), Checks(), tempfile.mkdtemp(prefix=prefix)
 
 
+def run_command(argv, cwd, env, timeout=60):
+    """subprocess.run with the output captured; `.out` holds the exit code,
+    stdout and stderr's tail, for a failed check to show."""
+    p = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    p.out = "rc=%d\n%s%s" % (p.returncode, p.stdout, p.stderr[-3000:])
+    return p
+
+
+def expect(check, cond, what, out):
+    """check(cond, what) that prints a command's output when it fails."""
+    if not check(cond, what):
+        print(out)
+
+
 # Libraries cadre loads on first use (libcurl, libgit2): the loader's trace
 # and a cadre that runs without one.
 
