@@ -11,6 +11,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "server/analysis/parse_window.hpp"
 #include "server/analysis/tree_children.h"
 
 namespace cadre::analysis {
@@ -800,6 +801,15 @@ TreePtr Parser::parse(const Language& lang, std::string_view text, const TSTree*
   return tree;
 }
 
+TreePtr Parser::parseRanges(const Language& lang, std::string_view text, const TSTree* old, const std::vector<TSRange>& ranges,
+                            ParseLimits limits) {
+  if (ts_parser_language(parser_.get()) != lang.grammar) ts_parser_set_language(parser_.get(), lang.grammar);
+  if (!ts_parser_set_included_ranges(parser_.get(), ranges.data(), static_cast<std::uint32_t>(ranges.size()))) return nullptr;
+  TreePtr tree = parse(lang, text, old, limits);
+  ts_parser_set_included_ranges(parser_.get(), nullptr, 0);  // the whole text again
+  return tree;
+}
+
 namespace {
 
 template <class Run>
@@ -997,10 +1007,16 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
   if (tree_) {
     for (const auto& e : edits) editTree(tree_.get(), e);
   }
+  if (tree_ && edits.size() == 1 && updateInWindow(edits.front(), parser)) {
+    last_ = Update::Window;
+    return;
+  }
   TreePtr next = parser.parse(*lang_, text_, tree_.get());
+  stale_ = false;
   if (!next || !tree_ || edits.size() != 1) {
     tree_ = std::move(next);
     extractAll();
+    last_ = Update::Full;
     return;
   }
   // One edit (a keystroke): re-run the tags query only over the top-level
@@ -1015,12 +1031,50 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
   TSNode root = ts_tree_root_node(tree_.get());
   std::vector<std::pair<std::uint32_t, std::uint32_t>> dirty, containers;
   collectDirty(root, changed, dirty, containers);
-
-  FileSymbols next_symbols;
-  next_symbols.language = std::string(lang_->id);
   // The exact count walks every error subtree: on a keystroke, whether there
   // is any error is what consumers use (checks stay silent on broken files).
-  next_symbols.syntaxErrors = ts_node_has_error(root) ? std::max<std::uint32_t>(1, symbols_.syntaxErrors) : 0;
+  mergeSymbols(e, root, dirty, containers, ts_node_has_error(root) ? std::max<std::uint32_t>(1, symbols_.syntaxErrors) : 0);
+  last_ = Update::Reparsed;
+}
+
+bool IncrementalDocument::updateInWindow(const TreeEdit& e, Parser& parser) {
+  const auto window = findParseWindow(tree_.get(), e, text_.size());
+  if (!window) return false;
+  TreePtr part = parser.parseRanges(*lang_, text_, tree_.get(), window->ranges);
+  if (!part || !windowParseHolds(*window, part.get())) return false;
+  // What changed, as for a whole reparse, but only inside the window: the
+  // rest of `part` is text it was not given.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> changed = {{e.startByte, e.newEndByte}};
+  std::uint32_t count = 0;
+  TSRange* ranges = ts_tree_get_changed_ranges(tree_.get(), part.get(), &count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t a = std::max(ranges[i].start_byte, window->startByte), b = std::min(ranges[i].end_byte, window->endByte);
+    if (a < b) changed.emplace_back(a, b);
+  }
+  std::free(ranges);
+  const TSNode root = ts_tree_root_node(part.get());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> dirty, containers;
+  collectDirty(root, changed, dirty, containers);
+  // Neither the window nor what it replaced has a syntax error: the count
+  // stands.
+  mergeSymbols(e, root, dirty, containers, symbols_.syntaxErrors);
+  stale_ = true;
+  return true;
+}
+
+const TSTree* IncrementalDocument::tree(Parser& parser) {
+  if (stale_) {
+    tree_ = parser.parse(*lang_, text_, tree_.get());
+    stale_ = false;
+  }
+  return tree_.get();
+}
+
+void IncrementalDocument::mergeSymbols(const TreeEdit& e, TSNode root, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& dirty,
+                                       const std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers, std::uint32_t syntaxErrors) {
+  FileSymbols next_symbols;
+  next_symbols.language = std::string(lang_->id);
+  next_symbols.syntaxErrors = syntaxErrors;
   // Old symbols survive unless they touch a re-queried node: those inside it
   // are found again there, and those around it (a class around the edited
   // method) are found again as the containers the update descended through.

@@ -28,6 +28,11 @@ class Parser {
   // Parses `text` (UTF-8). With `old`, reuses it: the caller has already
   // applied ts_tree_edit for every change. Returns null on timeout/cancel.
   TreePtr parse(const Language& lang, std::string_view text, const TSTree* old = nullptr, ParseLimits limits = {});
+  // The same over `ranges` of `text` only (ordered, not overlapping;
+  // offsets into the whole text): a tree of those parts, in the document's
+  // coordinates. Null also when the ranges are not in order.
+  TreePtr parseRanges(const Language& lang, std::string_view text, const TSTree* old, const std::vector<TSRange>& ranges,
+                      ParseLimits limits = {});
 
  private:
   ParserPtr parser_;
@@ -72,24 +77,41 @@ struct TreeEdit {
 };
 void editTree(TSTree* tree, const TreeEdit& edit);
 
-// An open document's syntax tree, kept and reparsed incrementally: each change
-// edits the old tree and the parser reuses every unchanged subtree.
+// An open document's syntax tree and symbols, kept up to date incrementally:
+// each change edits the old tree and the parser reuses every unchanged
+// subtree. A one-edit update (a keystroke) reparses only the top-level items
+// around the edit when that parse provably stands for the whole document's
+// (parse_window.hpp); the whole tree is then reparsed when it is next asked
+// for, with every edit since.
 class IncrementalDocument {
  public:
   IncrementalDocument(const Language& lang, std::string text, Parser& parser);
   // `edits` describe how `newText` came from the previous text.
   void update(std::string newText, const std::vector<TreeEdit>& edits, Parser& parser);
-  const TSTree* tree() const { return tree_.get(); }
+  // The tree of the current text (reparsed here first if the last updates
+  // parsed windows); null when that parse ran past its deadline.
+  const TSTree* tree(Parser& parser);
   const std::string& text() const { return text_; }
   const FileSymbols& symbols() const { return symbols_; }
   const Language& language() const { return *lang_; }
 
+  // How the last update() found the symbols, for tests and the bench.
+  enum class Update { Opened, Full, Reparsed, Window };
+  Update lastUpdate() const { return last_; }
+
  private:
   void extractAll();
+  bool updateInWindow(const TreeEdit& e, Parser& parser);
+  // Carries the symbols outside `dirty` across `e` and re-extracts those
+  // inside it from `root` (a tree of the new text, whole or a window).
+  void mergeSymbols(const TreeEdit& e, TSNode root, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& dirty,
+                    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers, std::uint32_t syntaxErrors);
 
   const Language* lang_;
   std::string text_;
   TreePtr tree_;
+  bool stale_ = false;  // tree_ has edits applied that no parse has seen yet
+  Update last_ = Update::Opened;
   FileSymbols symbols_;
   std::vector<std::pair<std::string, std::uint32_t>> exportSites_;  // export name, byte where found
 };

@@ -36,6 +36,11 @@ const analysis::IncrementalDocument* LspSession::analyzed(const std::string& uri
   return it == analyzed_.end() ? nullptr : it->second.get();
 }
 
+analysis::IncrementalDocument* LspSession::analyzed(const std::string& uri) {
+  auto it = analyzed_.find(uri);
+  return it == analyzed_.end() ? nullptr : it->second.get();
+}
+
 void LspSession::analyzeOpened(const std::string& uri) {
   auto doc = documents_.get(uri);
   auto path = uriToPath(uri);

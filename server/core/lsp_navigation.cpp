@@ -105,10 +105,10 @@ struct ParsedText {
   const analysis::FileSymbols& symbols() const { return borrowed ? *borrowed : ownedSymbols; }
 };
 
-ParsedText parseFor(const std::string& uri, const std::string& text, const analysis::IncrementalDocument* open) {
+ParsedText parseFor(const std::string& uri, const std::string& text, analysis::IncrementalDocument* open, analysis::Parser& parser) {
   ParsedText out;
   if (open && open->text() == text) {
-    out.tree = open->tree();
+    out.tree = open->tree(parser);
     out.borrowed = &open->symbols();
     return out;
   }
@@ -116,7 +116,6 @@ ParsedText parseFor(const std::string& uri, const std::string& text, const analy
   if (!path) return out;
   const analysis::Language* language = analysis::languageForPath(*path);
   if (!language) return out;
-  analysis::Parser parser;
   out.owned = parser.parse(*language, text);
   out.tree = out.owned.get();
   if (out.tree) out.ownedSymbols = analysis::extractSymbols(*language, out.tree, text);
@@ -131,9 +130,9 @@ struct Cursor {
   std::unique_ptr<LineIndex> lines;
   std::optional<analysis::IdentifierAt> ident;
 
-  Cursor(std::string documentText, const std::string& uri, const analysis::IncrementalDocument* open, const lsp::Position& pos,
-         PositionEncoding enc)
-      : text(std::move(documentText)), parsed(parseFor(uri, text, open)), lines(std::make_unique<LineIndex>(text)) {
+  Cursor(std::string documentText, const std::string& uri, analysis::IncrementalDocument* open, analysis::Parser& parser,
+         const lsp::Position& pos, PositionEncoding enc)
+      : text(std::move(documentText)), parsed(parseFor(uri, text, open, parser)), lines(std::make_unique<LineIndex>(text)) {
     if (!parsed.tree) return;
     const std::uint32_t column = lines->toByteColumn({pos.line, pos.character}, enc);
     auto offset = workspace::toOffset(text, {pos.line, column}, PositionEncoding::Utf8);
@@ -193,7 +192,7 @@ Expected<std::string> LspSession::documentText(const std::string& uri) const {
 void LspSession::onDocumentSymbol(const lsp::TextDocumentParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri));
+  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri), parser_);
   const LineIndex lines(*text);
   const auto enc = documents_.encoding();
   const auto& defs = parsed.symbols().definitions;
@@ -236,7 +235,7 @@ void LspSession::onDefinition(const lsp::TextDocumentPositionParams& p, Callback
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
   const auto enc = documents_.encoding();
-  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), p.position, enc);
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), parser_, p.position, enc);
   if (!cursor.ident) return reply(json(nullptr));
   const auto& parsed = cursor.parsed;
   const auto& lines = *cursor.lines;
@@ -261,7 +260,7 @@ void LspSession::onReferences(const lsp::ReferenceParams& p, Callback<json> repl
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
   const auto enc = documents_.encoding();
-  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), p.position, enc);
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), parser_, p.position, enc);
   if (!cursor.ident) return reply(json::array());
   const auto& parsed = cursor.parsed;
   const auto& lines = *cursor.lines;
@@ -334,7 +333,7 @@ void LspSession::onPrepareRename(const lsp::TextDocumentPositionParams& p, Callb
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
   const auto enc = documents_.encoding();
-  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), p.position, enc);
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), parser_, p.position, enc);
   if (!cursor.parsed.tree) return reply(json(nullptr));
   if (!cursor.ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
   const auto& parsed = cursor.parsed;
@@ -351,7 +350,7 @@ void LspSession::onRename(const lsp::RenameParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
   const auto enc = documents_.encoding();
-  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), lsp::Position{p.position.line, p.position.character}, enc);
+  const Cursor cursor(std::move(*text), p.textDocument.uri, analyzed(p.textDocument.uri), parser_, lsp::Position{p.position.line, p.position.character}, enc);
   if (!cursor.parsed.tree) return reply(makeError(ErrorCode::RequestFailed, "this file's language has no grammar in cadre"));
   if (!cursor.ident) return reply(makeError(ErrorCode::RequestFailed, "there is no symbol to rename here"));
   const auto& parsed = cursor.parsed;

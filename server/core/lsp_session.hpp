@@ -122,6 +122,7 @@ class LspSession : public protocol::MessageHandler, public std::enable_shared_fr
   void publishDiagnostics(const std::string& uri);
   void publishAllDiagnostics();
   const analysis::IncrementalDocument* analyzed(const std::string& uri) const;
+  analysis::IncrementalDocument* analyzed(const std::string& uri);  // for its tree (reparsed on demand)
   // The text of a document: the editor's copy when open, else the file.
   Expected<std::string> documentText(const std::string& uri) const;
   // Tools through the Gate, approvals over the wire (lsp_tools.cpp)

@@ -1,6 +1,6 @@
 // Text views of tree-sitter state for tests and fuzzers that compare an
 // incrementally re-parsed document with a fresh parse: the row/column point
-// of a byte offset (what a TreeEdit needs), a tree's S-expression, and the
+// of a byte offset and a text replacement as a TreeEdit, a tree's S-expression, and the
 // symbols the editor features read, as one comparable string.
 #pragma once
 
@@ -22,6 +22,20 @@ inline analysis::Point pointAt(const std::string& text, std::size_t offset) {
     }
   }
   return p;
+}
+
+// Replaces bytes [a, b) of `text` with `insert` and returns the edit that
+// describes it.
+inline analysis::TreeEdit replaceText(std::string& text, std::size_t a, std::size_t b, const std::string& insert) {
+  analysis::TreeEdit e;
+  e.startByte = static_cast<std::uint32_t>(a);
+  e.oldEndByte = static_cast<std::uint32_t>(b);
+  e.newEndByte = static_cast<std::uint32_t>(a + insert.size());
+  e.start = pointAt(text, a);
+  e.oldEnd = pointAt(text, b);
+  text.replace(a, b - a, insert);
+  e.newEnd = pointAt(text, a + insert.size());
+  return e;
 }
 
 inline std::string sexp(const TSTree* tree) {

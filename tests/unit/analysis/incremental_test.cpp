@@ -6,7 +6,9 @@
 // undoing the edits gives back the original tree exactly. Random edits on
 // real source files, seeded so a failure reproduces.
 #include <algorithm>
+#include <optional>
 #include <random>
+#include <string_view>
 
 #include "server/analysis/parser.hpp"
 #include "tests/support/catch.hpp"
@@ -14,7 +16,7 @@
 #include "tests/support/tree_text.hpp"
 
 using namespace cadre::analysis;
-using cadre::testing::pointAt;
+using cadre::testing::replaceText;
 using cadre::testing::sexp;
 using cadre::testing::symbolsText;
 
@@ -35,7 +37,7 @@ TEST_CASE("incremental reparse after random edits equals a fresh parse") {
     Parser parser, fresh;
     IncrementalDocument doc(*lang, text, parser);
     const std::string original = text;
-    const std::string originalTree = sexp(doc.tree());
+    const std::string originalTree = sexp(doc.tree(parser));
     std::vector<std::pair<TreeEdit, std::string>> undo;  // inverse edits, newest last
     std::mt19937 rng(12345);
     for (int step = 0; step < 150; ++step) {
@@ -48,25 +50,16 @@ TEST_CASE("incremental reparse after random edits equals a fresh parse") {
       while (b < text.size() && (static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) ++b;
       if (b < a) b = a;
       const std::string insert = snippets[rng() % snippets.size()];
-      TreeEdit e;
-      e.startByte = static_cast<std::uint32_t>(a);
-      e.oldEndByte = static_cast<std::uint32_t>(b);
-      e.newEndByte = static_cast<std::uint32_t>(a + insert.size());
-      e.start = pointAt(text, a);
-      e.oldEnd = pointAt(text, b);
-      std::string next = text;
-      next.replace(a, b - a, insert);
-      e.newEnd = pointAt(next, a + insert.size());
-      TreeEdit inverse{e.startByte, e.newEndByte, e.oldEndByte, e.start, e.newEnd, e.oldEnd};
-      undo.emplace_back(inverse, text.substr(a, b - a));
-      text = next;
+      std::string removed = text.substr(a, b - a);
+      const TreeEdit e = replaceText(text, a, b, insert);
+      undo.emplace_back(TreeEdit{e.startByte, e.newEndByte, e.oldEndByte, e.start, e.newEnd, e.oldEnd}, std::move(removed));
       doc.update(text, {e}, parser);
       TreePtr reference = fresh.parse(*lang, text);
-      REQUIRE(doc.tree());
+      REQUIRE(doc.tree(parser));
       REQUIRE(reference);
       INFO(file << " step " << step);
       if (!ts_node_has_error(ts_tree_root_node(reference.get()))) {
-        REQUIRE(sexp(doc.tree()) == sexp(reference.get()));
+        REQUIRE(sexp(doc.tree(parser)) == sexp(reference.get()));
         REQUIRE(symbolsText(doc.symbols()) == symbolsText(extractSymbols(*lang, reference.get(), text)));
       }
     }
@@ -78,11 +71,100 @@ TEST_CASE("incremental reparse after random edits equals a fresh parse") {
       doc.update(text, {e}, parser);
     }
     REQUIRE(text == original);
-    CHECK(sexp(doc.tree()) == originalTree);
+    CHECK(sexp(doc.tree(parser)) == originalTree);
     TreePtr reference = fresh.parse(*lang, text);
     const std::string got = symbolsText(doc.symbols()), want = symbolsText(extractSymbols(*lang, reference.get(), text));
     INFO("first difference at: " << got.substr(std::mismatch(got.begin(), got.end(), want.begin(), want.end()).first - got.begin(), 120)
                                  << "\nexpected: " << want.substr(std::mismatch(got.begin(), got.end(), want.begin(), want.end()).second - want.begin(), 120));
     CHECK(got == want);
+  }
+}
+
+namespace {
+
+// The identifier leaves of a tree, by start byte.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> identifiers(const TSTree* tree) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  TSTreeCursor c = ts_tree_cursor_new(ts_tree_root_node(tree));
+  for (bool down = true;;) {
+    const TSNode n = ts_tree_cursor_current_node(&c);
+    if (down && ts_node_child_count(n) == 0 && std::string_view(ts_node_type(n)).ends_with("identifier")) {
+      out.emplace_back(ts_node_start_byte(n), ts_node_end_byte(n));
+    }
+    if (down && ts_tree_cursor_goto_first_child(&c)) continue;
+    if (ts_tree_cursor_goto_next_sibling(&c)) {
+      down = true;
+      continue;
+    }
+    if (!ts_tree_cursor_goto_parent(&c)) break;
+    down = false;
+  }
+  ts_tree_cursor_delete(&c);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("typing without asking for the tree: windowed updates agree with a fresh parse") {
+  // Keystrokes in identifiers (a letter typed, one deleted) all over the
+  // file, and every few steps a snippet that breaks syntax, undone on the
+  // next step. The tree is only asked for at the end, so windows follow
+  // windows on a tree that no parse has seen since the last whole reparse.
+  const std::string root = CADRE_SOURCE_DIR;
+  const std::vector<std::string> files = {root + "/tests/integration/run_transcript.py", root + "/clients/vscode/src/tasks.ts",
+                                          root + "/grammars/node_modules/tree-sitter/vendor/tree-sitter/lib/src/subtree.c"};
+  // (subtree.c: tree-sitter's own, from the pinned runtime: C with many top-level functions.)
+  const std::vector<std::string> snippets = {"{", "}", "(", "\"", "/*", ";", ":\n    ", "\n\n", "x y"};
+  for (const auto& file : files) {
+    const Language* lang = languageForPath(file);
+    REQUIRE(lang);
+    std::string text = cadre::testing::readFileText(file);
+    REQUIRE_FALSE(text.empty());
+    Parser parser, fresh;
+    IncrementalDocument doc(*lang, text, parser);
+    TreePtr reference = fresh.parse(*lang, text);
+    REQUIRE(reference);
+    std::mt19937 rng(2026);
+    std::size_t windows = 0, compared = 0;
+    std::optional<std::pair<std::size_t, std::size_t>> undo;  // a snippet to take out again: where, how long
+    auto apply = [&](std::size_t a, std::size_t b, const std::string& insert) {
+      const TreeEdit e = replaceText(text, a, b, insert);  // before the text is passed on
+      doc.update(text, {e}, parser);
+    };
+    for (int step = 0; step < 200; ++step) {
+      if (undo) {
+        apply(undo->first, undo->first + undo->second, "");
+        undo.reset();
+      } else {
+        const auto ids = identifiers(reference.get());
+        REQUIRE_FALSE(ids.empty());
+        const auto [a, b] = ids[rng() % ids.size()];
+        const std::size_t mid = a + (b - a) / 2;
+        switch (rng() % 6) {
+          case 0:
+            if (b - a >= 3) apply(mid, mid + 1, "");
+            break;
+          case 1: {
+            const std::string& snippet = snippets[rng() % snippets.size()];
+            apply(a, a, snippet);
+            undo.emplace(a, snippet.size());
+            break;
+          }
+          default: apply(mid, mid, std::string(1, static_cast<char>('a' + rng() % 26)));
+        }
+      }
+      if (doc.lastUpdate() == IncrementalDocument::Update::Window) ++windows;
+      reference = fresh.parse(*lang, text);
+      REQUIRE(reference);
+      if (ts_node_has_error(ts_tree_root_node(reference.get()))) continue;
+      ++compared;
+      INFO(file << " step " << step << (doc.lastUpdate() == IncrementalDocument::Update::Window ? " (window)" : ""));
+      REQUIRE(symbolsText(doc.symbols()) == symbolsText(extractSymbols(*lang, reference.get(), text)));
+    }
+    INFO(file << ": " << windows << " windows, " << compared << " comparisons");
+    CHECK(windows > 50);
+    CHECK(compared > 100);
+    REQUIRE(doc.tree(parser));
+    if (!ts_node_has_error(ts_tree_root_node(reference.get()))) CHECK(sexp(doc.tree(parser)) == sexp(reference.get()));
   }
 }
