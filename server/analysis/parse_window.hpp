@@ -15,13 +15,16 @@
 // edit did not reach past them (an unclosed comment, a brace, a statement
 // that now continues into its neighbour all move or break one of them).
 // Windows with a syntax error, before or after the edit, are not used: error
-// recovery can settle across item boundaries.
+// recovery can settle across item boundaries. Inside a large item (a class,
+// a namespace, a `declare module`), the window is made of the items in its
+// body, with the item's head and tail parsed around them.
 #pragma once
 
 #include <tree_sitter/api.h>
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "server/analysis/parser.hpp"
@@ -44,14 +47,24 @@ struct ParseWindow {
   // reused node would be refused for a different scanner state, and the
   // whole first item parsed again.
   std::optional<WindowItem> seed;
-  std::optional<WindowItem> before, after;  // absent at the document's ends
+  // Large items the window lies inside (a class, a namespace), outermost
+  // first: their heads and tails are parsed around the window, and the
+  // window's items are their body's. Top-level windows have none (and may
+  // have a seed).
+  std::vector<WindowItem> opened;
+  TSSymbol list = 0;  // the body the window's items are in, when opened
+  std::optional<WindowItem> before, after;  // absent at the ends of the list
 };
 
-// The window for `edit`, already applied to `edited` with ts_tree_edit; none
-// when the document has no window worth parsing: the items around the edit
-// have errors, or they are a large part of the document (a class or module
-// block that spans the file), where the whole reparse costs no more.
-std::optional<ParseWindow> findParseWindow(const TSTree* edited, const TreeEdit& edit, std::size_t documentBytes);
+// Nodes whose symbols are extracted whole: a callable's locals are only
+// recognized as locals within it.
+bool extractedWhole(TSNode n);
+
+// The window for `edit`, already applied to `edited` with ts_tree_edit
+// (`text` is the edited document); none when the document has no window
+// worth parsing: the items around the edit have errors, or they are a large
+// part of the document, where the whole reparse costs no more.
+std::optional<ParseWindow> findParseWindow(const TSTree* edited, const TreeEdit& edit, std::string_view text);
 
 // Whether the window's parse (`windowTree`) holds for the whole document: no
 // syntax error, and the seed and the items on either side came out as before.

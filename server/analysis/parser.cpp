@@ -946,14 +946,6 @@ bool insideRanges(const Span& s, const std::vector<std::pair<std::uint32_t, std:
   return false;
 }
 
-// Nodes whose text re-extraction must see whole: a definition of a callable
-// holds locals that are only recognized as locals within it.
-bool opaque(TSNode n) {
-  std::string_view type = ts_node_type(n);
-  return type.find("function") != std::string_view::npos || type.find("method") != std::string_view::npos ||
-         type.find("lambda") != std::string_view::npos || type.find("constructor") != std::string_view::npos ||
-         type.find("closure") != std::string_view::npos;
-}
 
 // Why a region size: a class or #ifdef block spanning a whole file would cost
 // a full extraction, and even 8 KB regions cost ~0.9 ms of query time per
@@ -979,7 +971,7 @@ void collectDirty(TSNode node, const std::vector<std::pair<std::uint32_t, std::u
     bool touched = false;
     for (const auto& [x, y] : changed) touched = touched || (x <= b && y >= a);
     if (!touched) continue;
-    if (b - a > kMaxRegionBytes && !opaque(child) && ts_node_child_count(child) > 0) {
+    if (b - a > kMaxRegionBytes && !extractedWhole(child) && ts_node_child_count(child) > 0) {
       // A definition may be this node or its parent (`class` around its body).
       containers.emplace_back(a, b);
       containers.emplace_back(ts_node_start_byte(node), ts_node_end_byte(node));
@@ -1038,7 +1030,7 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
 }
 
 bool IncrementalDocument::updateInWindow(const TreeEdit& e, Parser& parser) {
-  const auto window = findParseWindow(tree_.get(), e, text_.size());
+  const auto window = findParseWindow(tree_.get(), e, text_);
   if (!window) return false;
   TreePtr part = parser.parseRanges(*lang_, text_, tree_.get(), window->ranges);
   if (!part || !windowParseHolds(*window, part.get())) return false;
@@ -1053,11 +1045,21 @@ bool IncrementalDocument::updateInWindow(const TreeEdit& e, Parser& parser) {
   }
   std::free(ranges);
   const TSNode root = ts_tree_root_node(part.get());
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> dirty, containers;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> dirty, containers, inside;
   collectDirty(root, changed, dirty, containers);
+  // Only the window's bytes are re-extracted: what `part` holds around them
+  // (the seed; the head of a class the window lies in, and the class itself,
+  // whose extent there ends with the window) stays as the document had it.
+  const std::pair<std::uint32_t, std::uint32_t> bounds{window->startByte, window->endByte};
+  for (auto& [a, b] : dirty) {
+    a = std::max(a, bounds.first);
+    b = std::min(b, bounds.second);
+    if (a < b) inside.emplace_back(a, b);
+  }
+  std::erase_if(containers, [&](const auto& c) { return c.first < bounds.first || c.second > bounds.second; });
   // Neither the window nor what it replaced has a syntax error: the count
   // stands.
-  mergeSymbols(e, root, dirty, containers, symbols_.syntaxErrors);
+  mergeSymbols(e, root, inside, containers, symbols_.syntaxErrors, &bounds);
   stale_ = true;
   return true;
 }
@@ -1071,7 +1073,8 @@ const TSTree* IncrementalDocument::tree(Parser& parser) {
 }
 
 void IncrementalDocument::mergeSymbols(const TreeEdit& e, TSNode root, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& dirty,
-                                       const std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers, std::uint32_t syntaxErrors) {
+                                       const std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers, std::uint32_t syntaxErrors,
+                                       const std::pair<std::uint32_t, std::uint32_t>* window) {
   FileSymbols next_symbols;
   next_symbols.language = std::string(lang_->id);
   next_symbols.syntaxErrors = syntaxErrors;
@@ -1080,8 +1083,15 @@ void IncrementalDocument::mergeSymbols(const TreeEdit& e, TSNode root, const std
   // method) are found again as the containers the update descended through.
   // Moved, not copied: symbols_ is replaced below.
   next_symbols.definitions.reserve(symbols_.definitions.size());
+  // A window's own enclosing definitions (the class it lies in) are kept:
+  // the window's tree does not hold them whole.
+  auto encloses = [&](const Span& s) {
+    return window && s.startByte <= window->first && s.endByte >= window->second && s.endByte - s.startByte > window->second - window->first;
+  };
   for (auto& d : symbols_.definitions) {
-    if (shiftSpan(d.span, e) && shiftSpan(d.nameSpan, e) && !intersects(d.span, dirty)) next_symbols.definitions.push_back(std::move(d));
+    if (shiftSpan(d.span, e) && shiftSpan(d.nameSpan, e) && (!intersects(d.span, dirty) || encloses(d.span))) {
+      next_symbols.definitions.push_back(std::move(d));
+    }
   }
   next_symbols.references.reserve(symbols_.references.size());
   for (auto& r : symbols_.references) {

@@ -103,9 +103,11 @@ class IncrementalDocument {
   void extractAll();
   bool updateInWindow(const TreeEdit& e, Parser& parser);
   // Carries the symbols outside `dirty` across `e` and re-extracts those
-  // inside it from `root` (a tree of the new text, whole or a window).
+  // inside it from `root` (a tree of the new text, whole or a window's; for
+  // a window, the definitions enclosing it are carried too).
   void mergeSymbols(const TreeEdit& e, TSNode root, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& dirty,
-                    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers, std::uint32_t syntaxErrors);
+                    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers, std::uint32_t syntaxErrors,
+                    const std::pair<std::uint32_t, std::uint32_t>* window = nullptr);
 
   const Language* lang_;
   std::string text_;

@@ -112,6 +112,7 @@ TEST_CASE("typing without asking for the tree: windowed updates agree with a fre
   // windows on a tree that no parse has seen since the last whole reparse.
   const std::string root = CADRE_SOURCE_DIR;
   const std::vector<std::string> files = {root + "/tests/integration/run_transcript.py", root + "/clients/vscode/src/tasks.ts",
+                                          root + "/server/analysis/parser.cpp",  // C++ in a namespace: windows inside it
                                           root + "/grammars/node_modules/tree-sitter/vendor/tree-sitter/lib/src/subtree.c"};
   // (subtree.c: tree-sitter's own, from the pinned runtime: C with many top-level functions.)
   const std::vector<std::string> snippets = {"{", "}", "(", "\"", "/*", ";", ":\n    ", "\n\n", "x y"};
@@ -131,7 +132,7 @@ TEST_CASE("typing without asking for the tree: windowed updates agree with a fre
       const TreeEdit e = replaceText(text, a, b, insert);  // before the text is passed on
       doc.update(text, {e}, parser);
     };
-    for (int step = 0; step < 200; ++step) {
+    for (int step = 0; step < 150; ++step) {
       if (undo) {
         apply(undo->first, undo->first + undo->second, "");
         undo.reset();
@@ -162,8 +163,8 @@ TEST_CASE("typing without asking for the tree: windowed updates agree with a fre
       REQUIRE(symbolsText(doc.symbols()) == symbolsText(extractSymbols(*lang, reference.get(), text)));
     }
     INFO(file << ": " << windows << " windows, " << compared << " comparisons");
-    CHECK(windows > 50);
-    CHECK(compared > 100);
+    CHECK(windows > 40);
+    CHECK(compared > 75);
     REQUIRE(doc.tree(parser));
     if (!ts_node_has_error(ts_tree_root_node(reference.get()))) CHECK(sexp(doc.tree(parser)) == sexp(reference.get()));
   }

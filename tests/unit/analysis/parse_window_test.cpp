@@ -183,3 +183,78 @@ TEST_CASE("a keystroke between two items lands its window there, where the searc
   CHECK(symbolsText(doc.symbols()) == freshSymbols(bash, text));
   CHECK(sexp(doc.tree(parser)) == freshTree(bash, text));
 }
+
+namespace {
+
+// A Python class far larger than a window: thirty methods.
+std::string bigPythonClass() {
+  std::string s = "import os\n\n\nclass Registry(Base):\n    \"\"\"Holds things.\"\"\"\n\n";
+  for (int i = 0; i < 80; ++i) {
+    s += "    def method_" + std::to_string(i) + "(self, value):\n        total = value + " + std::to_string(i) +
+         "\n        return helper(total, self.scale)\n\n";
+  }
+  s += "\ndef after_the_class():\n    return Registry()\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("inside a large class, namespace or module, the window is the items of its body") {
+  Parser parser;
+
+  SECTION("a Python method in a class of eighty") {
+    const Language& py = *languageById("python");
+    std::string text = bigPythonClass();
+    IncrementalDocument doc(py, text, parser);
+    const std::size_t call = at(text, "helper(total, self.scale)\n\n    def method_16") + 3;
+    for (const char* letter : {"a", "b"}) {
+      type(doc, parser, text, call, 0, letter);
+      CHECK(doc.lastUpdate() == Update::Window);
+      CHECK(symbolsText(doc.symbols()) == freshSymbols(py, text));
+    }
+    // A method's body dedented out of the class: the items after it change
+    // lists, which the window cannot show; the file is reparsed.
+    const std::size_t line = at(text, "        total = value + 20");
+    type(doc, parser, text, line, 8, "");
+    CHECK(doc.lastUpdate() != Update::Window);
+    CHECK(symbolsText(doc.symbols()) == freshSymbols(py, text));
+    CHECK(sexp(doc.tree(parser)) == freshTree(py, text));
+  }
+
+  SECTION("a C++ function in a namespace, and the namespace's brace") {
+    const Language& cpp = *languageById("cpp");
+    std::string text = "#include <vector>\n\nnamespace app::detail {\n\n";
+    for (int i = 0; i < 120; ++i) {
+      text += "int compute_" + std::to_string(i) + "(const std::vector<int>& v) {\n  return helper(v, " + std::to_string(i) + ");\n}\n\n";
+    }
+    text += "}  // namespace app::detail\n";
+    IncrementalDocument doc(cpp, text, parser);
+    type(doc, parser, text, at(text, "helper(v, 25)") + 2, 0, "x");
+    CHECK(doc.lastUpdate() == Update::Window);
+    CHECK(symbolsText(doc.symbols()) == freshSymbols(cpp, text));
+    // A second namespace opened inside the first swallows what follows.
+    type(doc, parser, text, at(text, "int compute_30"), 0, "namespace inner {\n");
+    CHECK(doc.lastUpdate() != Update::Window);
+    CHECK(symbolsText(doc.symbols()) == freshSymbols(cpp, text));
+    CHECK(sexp(doc.tree(parser)) == freshTree(cpp, text));
+  }
+
+  SECTION("a TypeScript declaration in a declare module block") {
+    const Language& ts = *languageById("typescript");
+    std::string text = "declare module \"store\" {\n    import { Base } from \"base\";\n";
+    for (int i = 0; i < 40; ++i) {
+      text += "    export interface Record" + std::to_string(i) + " extends Base {\n        id: number;\n        label" +
+              std::to_string(i) + ": string;\n    }\n    export function load" + std::to_string(i) + "(id: number): Record" +
+              std::to_string(i) + ";\n";
+    }
+    text += "}\n";
+    IncrementalDocument doc(ts, text, parser);
+    type(doc, parser, text, at(text, "load17") + 2, 0, "q");
+    CHECK(doc.lastUpdate() == Update::Window);
+    CHECK(symbolsText(doc.symbols()) == freshSymbols(ts, text));
+    type(doc, parser, text, at(text, "label33") + 2, 1, "");
+    CHECK(doc.lastUpdate() == Update::Window);
+    CHECK(symbolsText(doc.symbols()) == freshSymbols(ts, text));
+    CHECK(sexp(doc.tree(parser)) == freshTree(ts, text));
+  }
+}
