@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t kMaxWindowShare = 4;
 // The seed is parsed on every keystroke: a line or two.
 constexpr std::uint32_t kMaxSeedBytes = 256;
-// How far back to look for a seed, in top-level items.
+// How far back to look for a seed, in items.
 constexpr std::size_t kSeedSearch = 64;
 // How far past the edit's start the search for the next item may step
 // (doubling from one byte), before every item is listed instead.
@@ -55,9 +55,10 @@ struct NearEdit {
   std::size_t first = 0;  // the first item that ends at or after the edit's start (the size when none does)
 };
 
-// The top-level items near an edit, in order: up to `back` that end before
-// its start, then the ones it touches and `ahead` more. A cursor reaches the
-// edit through the grammar's hidden repetition nodes in logarithmic steps
+// The items of `list` (the root, or an opened item's body) near an edit, in
+// order: up to `back` that end before its start, then the ones it touches
+// and `ahead` more. A cursor reaches the edit through the grammar's hidden
+// repetition nodes in logarithmic steps
 // (listing every top-level item of a large file took 0.25 ms a keystroke).
 // Where the edit starts between items, tree-sitter's search for the first
 // child past a byte can come back empty: the byte lies in a hidden token (a

@@ -946,7 +946,6 @@ bool insideRanges(const Span& s, const std::vector<std::pair<std::uint32_t, std:
   return false;
 }
 
-
 // Why a region size: a class or #ifdef block spanning a whole file would cost
 // a full extraction, and even 8 KB regions cost ~0.9 ms of query time per
 // keystroke in TypeScript declarations; larger nodes are split into their
@@ -954,11 +953,11 @@ bool insideRanges(const Span& s, const std::vector<std::pair<std::uint32_t, std:
 constexpr std::uint32_t kMaxRegionBytes = 2 * 1024;
 
 // The nodes to re-query: the top-level nodes touched by `changed`, split into
-// their touched children while they are large and not opaque. Children are
-// walked with a tree cursor and the walk stops after the last changed byte:
-// ts_node_child(i) starts from the first child each time, which made this
-// quadratic in the number of top-level statements (~0.25 ms per keystroke
-// on a 9,000-line Python file).
+// their touched children while they are large and not extracted whole.
+// Children are walked with a tree cursor and the walk stops after the last
+// changed byte: ts_node_child(i) starts from the first child each time,
+// which made this quadratic in the number of top-level statements (~0.25 ms
+// per keystroke on a 9,000-line Python file).
 void collectDirty(TSNode node, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& changed,
                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& dirty, std::vector<std::pair<std::uint32_t, std::uint32_t>>& containers) {
   std::uint32_t lastChanged = 0;
