@@ -105,10 +105,14 @@ struct ParsedText {
   const analysis::FileSymbols& symbols() const { return borrowed ? *borrowed : ownedSymbols; }
 };
 
-ParsedText parseFor(const std::string& uri, const std::string& text, analysis::IncrementalDocument* open, analysis::Parser& parser) {
+// The text's symbols, and its tree unless `withTree` is false: an open
+// document's tree may wait for a reparse after windowed keystrokes, which a
+// request that reads only symbols (the outline) need not pay for.
+ParsedText parseFor(const std::string& uri, const std::string& text, analysis::IncrementalDocument* open, analysis::Parser& parser,
+                    bool withTree = true) {
   ParsedText out;
   if (open && open->text() == text) {
-    out.tree = open->tree(parser);
+    if (withTree) out.tree = open->tree(parser);
     out.borrowed = &open->symbols();
     return out;
   }
@@ -192,7 +196,7 @@ Expected<std::string> LspSession::documentText(const std::string& uri) const {
 void LspSession::onDocumentSymbol(const lsp::TextDocumentParams& p, Callback<json> reply) {
   auto text = documentText(p.textDocument.uri);
   if (!text) return reply(text.error());
-  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri), parser_);
+  ParsedText parsed = parseFor(p.textDocument.uri, *text, analyzed(p.textDocument.uri), parser_, /*withTree=*/false);
   const LineIndex lines(*text);
   const auto enc = documents_.encoding();
   const auto& defs = parsed.symbols().definitions;

@@ -74,6 +74,18 @@ def main():
             f.write(text)
         s.notify("textDocument/didOpen", {"textDocument": {"uri": fresh, "languageId": "python", "version": 1, "text": text}})
 
+        # The outline first: it reads only symbols, which the windowed
+        # keystrokes kept up to date without reparsing the whole file.
+        def symbols(uri):
+            r = s.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+            return r.get("result")
+
+        typed_symbols, fresh_symbols = symbols(typed), symbols(fresh)
+        names = [d.get("name") for d in typed_symbols or []]
+        check("typed_in" in names, "documentSymbol lists the typed function (%d symbols)" % len(names))
+        check(typed_symbols == fresh_symbols, "documentSymbol of the typed document equals a fresh open of its text")
+        check(names.index("typed_in") == names.index("helper_20") + 1 if "typed_in" in names else False,
+              "typed_in comes between helper_20 and helper_21")
         # Go to definition from the call inside the function typed first, and
         # from the name typed last.
         for name, used in (("helper_7", text.index("helper_7(value) * 2") + 3),
@@ -87,16 +99,6 @@ def main():
                 check(want in starts, "%s: definition of %s from the typed use is line %d (got %s)"
                       % (os.path.basename(uri), name, want["line"], starts))
 
-        def symbols(uri):
-            r = s.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
-            return r.get("result")
-
-        typed_symbols, fresh_symbols = symbols(typed), symbols(fresh)
-        names = [d.get("name") for d in typed_symbols or []]
-        check("typed_in" in names, "documentSymbol lists the typed function (%d symbols)" % len(names))
-        check(typed_symbols == fresh_symbols, "documentSymbol of the typed document equals a fresh open of its text")
-        check(names.index("typed_in") == names.index("helper_20") + 1 if "typed_in" in names else False,
-              "typed_in comes between helper_20 and helper_21")
         s.shutdown()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
