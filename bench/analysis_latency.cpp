@@ -276,7 +276,7 @@ void printKeystrokes(const std::vector<KeystrokeResult>& results) {
   std::printf("keystroke -> updated symbols: single-character edits in the middle of identifiers spread through the file\n");
   std::printf("(type a letter, then delete it): IncrementalDocument::update beside a full parse + extractSymbols of the same text\n");
   std::printf("(the reference) and tree-sitter's incremental reparse of the whole file alone (what any server that reparses\n");
-  std::printf("the whole document pays; updates that parse only a window of top-level items around the edit go under it).\n");
+  std::printf("the whole document pays; updates that parse only a window of items around the edit go under it).\n");
   std::printf("Timed while typing (update, check and floor only); a second pass replays the keystrokes against a full\n");
   std::printf("extraction each, and times its update right after that full parse (caches cold)\n");
   for (const auto& r : results) {
