@@ -1,6 +1,6 @@
-// A keystroke's parse window: the top-level items around one edit, reparsed
-// on their own (tree-sitter's included ranges, the old tree reused) instead
-// of the whole document.
+// A keystroke's parse window: the items around one edit, reparsed on their
+// own (tree-sitter's included ranges, the old tree reused) instead of the
+// whole document.
 //
 // Why: tree-sitter never reuses a subtree that holds a syntax error or was
 // built while its GLR stack was split ("fragile"), so every incremental
@@ -31,14 +31,16 @@
 
 namespace cadre::analysis {
 
-// A top-level node that the window's parse must find again unchanged.
+// A node that the window's parse must find again (an item next to the edit,
+// the seed, an opened item).
 struct WindowItem {
   TSSymbol symbol = 0;
   std::uint32_t startByte = 0, endByte = 0;
 };
 
 struct ParseWindow {
-  // What to parse: the seed's range (when there is one), then the window's.
+  // What to parse, in order: the seed (when there is one), the heads of the
+  // opened items, the window, their tails.
   std::vector<TSRange> ranges;
   std::uint32_t startByte = 0, endByte = 0;  // the window, in the edited document
   // A small top-level item before the window, parsed first so the grammar's
