@@ -240,9 +240,10 @@ std::optional<ParseWindow> findParseWindow(const TSTree* edited, const TreeEdit&
     if (ts_node_has_error(items[i])) return std::nullopt;
   }
   // Where the window's own range starts and ends.
-  TSPoint startPoint{0, 0}, endPoint{};
-  std::size_t end = documentBytes;
   constexpr std::uint32_t kEnd = std::numeric_limits<std::uint32_t>::max();
+  TSPoint startPoint{0, 0}, endPoint{kEnd, kEnd};  // to the end of the document unless bounded
+  std::size_t end = documentBytes;
+  std::uint32_t rangeEnd = kEnd;
   if (w.before) {
     std::tie(w.startByte, startPoint) = opened.empty() ? std::pair{w.before->startByte, ts_node_start_point(items[first - 1])}
                                                        : lineStart(items[first - 1], text);
@@ -251,13 +252,11 @@ std::optional<ParseWindow> findParseWindow(const TSTree* edited, const TreeEdit&
     startPoint = opened.back().openPoint;
   }
   if (w.after) {
-    end = w.after->endByte;
+    end = rangeEnd = w.after->endByte;
     endPoint = ts_node_end_point(items[last]);
   } else if (!opened.empty()) {
-    end = opened.back().close;
+    end = rangeEnd = opened.back().close;
     endPoint = opened.back().closePoint;
-  } else {
-    endPoint = {kEnd, kEnd};
   }
   if (end < w.startByte || (end - w.startByte) * kMaxWindowShare > documentBytes) return std::nullopt;
   w.endByte = static_cast<std::uint32_t>(end);
@@ -284,8 +283,7 @@ std::optional<ParseWindow> findParseWindow(const TSTree* edited, const TreeEdit&
     if (o.open > at) w.ranges.push_back({point, o.openPoint, at, o.open});
   }
   if (!w.ranges.empty() && w.ranges.back().end_byte > w.startByte) return std::nullopt;
-  w.ranges.push_back({startPoint, w.after || !opened.empty() ? endPoint : TSPoint{kEnd, kEnd}, w.startByte,
-                      w.after || !opened.empty() ? w.endByte : kEnd});
+  w.ranges.push_back({startPoint, endPoint, w.startByte, rangeEnd});
   // Their tails, innermost first: from where the items end to the item's end.
   for (auto o = opened.rbegin(); o != opened.rend(); ++o) {
     const std::uint32_t tail = ts_node_end_byte(o->item);

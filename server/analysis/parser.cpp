@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -803,7 +804,6 @@ TreePtr Parser::parse(const Language& lang, std::string_view text, const TSTree*
 
 TreePtr Parser::parseRanges(const Language& lang, std::string_view text, const TSTree* old, const std::vector<TSRange>& ranges,
                             ParseLimits limits) {
-  if (ts_parser_language(parser_.get()) != lang.grammar) ts_parser_set_language(parser_.get(), lang.grammar);
   if (!ts_parser_set_included_ranges(parser_.get(), ranges.data(), static_cast<std::uint32_t>(ranges.size()))) return nullptr;
   TreePtr tree = parse(lang, text, old, limits);
   ts_parser_set_included_ranges(parser_.get(), nullptr, 0);  // the whole text again
@@ -946,6 +946,21 @@ bool insideRanges(const Span& s, const std::vector<std::pair<std::uint32_t, std:
   return false;
 }
 
+// What a reparse changed: the edit's new text and the ranges where `next`'s
+// syntax differs from `old`'s, clipped to `within`.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> changedRanges(const TSTree* old, const TSTree* next, const TreeEdit& e,
+                                                                   std::pair<std::uint32_t, std::uint32_t> within) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> changed = {{e.startByte, e.newEndByte}};
+  std::uint32_t count = 0;
+  TSRange* ranges = ts_tree_get_changed_ranges(old, next, &count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t a = std::max(ranges[i].start_byte, within.first), b = std::min(ranges[i].end_byte, within.second);
+    if (a < b) changed.emplace_back(a, b);
+  }
+  std::free(ranges);
+  return changed;
+}
+
 // Why a region size: a class or #ifdef block spanning a whole file would cost
 // a full extraction, and even 8 KB regions cost ~0.9 ms of query time per
 // keystroke in TypeScript declarations; larger nodes are split into their
@@ -1013,11 +1028,7 @@ void IncrementalDocument::update(std::string newText, const std::vector<TreeEdit
   // One edit (a keystroke): re-run the tags query only over the top-level
   // nodes it touched, and carry the rest of the symbols across, shifted.
   const TreeEdit& e = edits.front();
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> changed = {{e.startByte, e.newEndByte}};
-  std::uint32_t count = 0;
-  TSRange* ranges = ts_tree_get_changed_ranges(tree_.get(), next.get(), &count);
-  for (std::uint32_t i = 0; i < count; ++i) changed.emplace_back(ranges[i].start_byte, ranges[i].end_byte);
-  std::free(ranges);
+  const auto changed = changedRanges(tree_.get(), next.get(), e, {0, std::numeric_limits<std::uint32_t>::max()});
   tree_ = std::move(next);
   TSNode root = ts_tree_root_node(tree_.get());
   std::vector<std::pair<std::uint32_t, std::uint32_t>> dirty, containers;
@@ -1035,14 +1046,7 @@ bool IncrementalDocument::updateInWindow(const TreeEdit& e, Parser& parser) {
   if (!part || !windowParseHolds(*window, part.get())) return false;
   // What changed, as for a whole reparse, but only inside the window: the
   // rest of `part` is text it was not given.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> changed = {{e.startByte, e.newEndByte}};
-  std::uint32_t count = 0;
-  TSRange* ranges = ts_tree_get_changed_ranges(tree_.get(), part.get(), &count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::uint32_t a = std::max(ranges[i].start_byte, window->startByte), b = std::min(ranges[i].end_byte, window->endByte);
-    if (a < b) changed.emplace_back(a, b);
-  }
-  std::free(ranges);
+  const auto changed = changedRanges(tree_.get(), part.get(), e, {window->startByte, window->endByte});
   const TSNode root = ts_tree_root_node(part.get());
   std::vector<std::pair<std::uint32_t, std::uint32_t>> dirty, containers, inside;
   collectDirty(root, changed, dirty, containers);
