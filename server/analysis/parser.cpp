@@ -858,6 +858,22 @@ FileSymbols summarize(Parser& parser, const Language& lang, std::string_view tex
   return extractSymbols(lang, tree.get(), text);
 }
 
+FileSymbols summarize(TreeArena& arena, const Language& lang, std::string_view text, ParseLimits limits) {
+  return arena.run([&] {
+    Parser parser;  // its pools keep blocks of the arena: made and dropped in it
+    TreePtr tree = parser.parse(lang, text, nullptr, limits);
+    FileSymbols out;
+    if (tree) {
+      out = extractSymbols(lang, tree.get(), text);
+    } else {
+      out.language = std::string(lang.id);
+      out.timedOut = true;
+    }
+    (void)tree.release();  // dropped with the arena
+    return out;
+  });
+}
+
 }  // namespace cadre::analysis
 
 namespace cadre::analysis {

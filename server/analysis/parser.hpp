@@ -11,6 +11,7 @@
 
 #include "server/analysis/language.hpp"
 #include "server/analysis/symbols.hpp"
+#include "server/analysis/tree_arena.hpp"
 #include "server/analysis/ts_handles.hpp"
 
 namespace cadre::analysis {
@@ -50,6 +51,9 @@ bool queryPredicatesHold(const TSQuery* query, const TSQueryMatch& match, std::s
 
 // Parse + extract in one step, for files that are not open in an editor.
 FileSymbols summarize(Parser& parser, const Language& lang, std::string_view text, ParseLimits limits = {});
+// The same with a parser and tree made in `arena` and dropped with it, not
+// node by node (tree_arena.hpp): the cold index's way.
+FileSymbols summarize(TreeArena& arena, const Language& lang, std::string_view text, ParseLimits limits = {});
 
 Span spanOf(TSNode node);
 

@@ -156,31 +156,14 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, toParse.size())));
   std::atomic<std::size_t> next{0}, done{0}, parsed{0}, skipped{0};
   auto work = [&] {
-    Parser parser;
+    TreeArena arena;
     std::string text;
-    auto countDone = [&] {
-      const std::size_t n = ++done;
-      if (n % 64 == 0 || n == toParse.size()) report(n, toParse.size(), "parsing");
-    };
     // The symbols are kept encoded (decoded again on first use): /usr/include's
     // 1.3 million definitions and 3.7 million references take ~170 MB that
     // way against ~600 MB as strings and vectors.
-    auto finishOne = [&](IndexedFile& f, const Language& lang, std::string_view source, TreePtr tree) {
-      FileSymbols symbols;
-      if (tree) {
-        symbols = extractSymbols(lang, tree.get(), source);
-      } else {
-        symbols.language = std::string(lang.id);
-        symbols.timedOut = true;
-      }
-      f.setEncoded(encodeSymbols(symbols), countsOf(symbols));
-      ++parsed;
-      countDone();
-    };
     for (std::size_t k = next++; k < toParse.size(); k = next++) {
       if (options.cancel && options.cancel->load()) return;
       IndexedFile& f = index.files_[toParse[k]];
-      bool counted = false;
       if (!readWholeFile(index.root_ / f.path, text)) {
         f.skipReason = "unreadable";
         f.setSymbols({});
@@ -189,19 +172,16 @@ Expected<ProjectIndex> ProjectIndex::build(const fs::path& root, const IndexOpti
         f.skipReason = std::move(why);
         f.setSymbols({});
         ++skipped;
-      } else {
-        const std::uint64_t h = fileContentHash(text);
-        if (h != f.hash || !f.hasSymbols()) {
-          f.hash = h;
-          ParseLimits limits;
-          limits.cancel = options.cancel;
-          const Language& lang = *languageById(f.language);
-          TreePtr tree = parser.parse(lang, text, nullptr, limits);
-          counted = true;
-          finishOne(f, lang, text, std::move(tree));
-        }
+      } else if (const std::uint64_t h = fileContentHash(text); h != f.hash || !f.hasSymbols()) {
+        f.hash = h;
+        ParseLimits limits;
+        limits.cancel = options.cancel;
+        const FileSymbols symbols = summarize(arena, *languageById(f.language), text, limits);
+        f.setEncoded(encodeSymbols(symbols), countsOf(symbols));
+        ++parsed;
       }
-      if (!counted) countDone();
+      const std::size_t n = ++done;
+      if (n % 64 == 0 || n == toParse.size()) report(n, toParse.size(), "parsing");
     }
   };
   std::vector<std::thread> pool;
