@@ -60,7 +60,7 @@ class TreeArena {
   std::size_t current_ = 0;  // the chunk being filled
   std::size_t used_ = 0;     // bytes of it handed out, headers included
   char* last_ = nullptr;     // the most recent block: free pops it, realloc grows it in place
-  std::size_t firstChunkHigh_ = 0;  // bytes of the first chunk written since it was last trimmed
+  std::size_t firstChunkHigh_ = 0;  // how far into the first chunk blocks have reached since it was last trimmed
 };
 
 }  // namespace cadre::analysis
