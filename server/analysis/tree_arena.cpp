@@ -69,8 +69,17 @@ std::size_t& sizeOf(void* block) { return *reinterpret_cast<std::size_t*>(static
 
 TreeArena::TreeArena() = default;
 
+namespace {
+// Unpoisoned first: the addresses go back to the kernel, and whatever maps
+// them next (a thread's stack, a library, malloc) must not find ASan's marks.
+void unmapChunk(char* base, std::size_t size) {
+  CADRE_UNPOISON(base, size);
+  ::munmap(base, size);
+}
+}  // namespace
+
 TreeArena::~TreeArena() {
-  for (const Chunk& c : chunks_) ::munmap(c.base, c.size);
+  for (const Chunk& c : chunks_) unmapChunk(c.base, c.size);
 }
 
 TreeArena* TreeArena::current() { return tCurrent; }
@@ -166,7 +175,7 @@ void* TreeArena::resize(void* block, std::size_t size) {
 
 void TreeArena::reset() {
   // The first chunk stays (its pages are warm); the rest were for one large file.
-  for (std::size_t i = 1; i < chunks_.size(); ++i) ::munmap(chunks_[i].base, chunks_[i].size);
+  for (std::size_t i = 1; i < chunks_.size(); ++i) unmapChunk(chunks_[i].base, chunks_[i].size);
   if (!chunks_.empty()) {
     chunks_.resize(1);
     CADRE_POISON(chunks_[0].base, firstChunkHigh_);  // the rest never was handed out

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <sys/mman.h>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -160,4 +161,34 @@ TEST_CASE("the runtime's allocator functions in and out of a tree arena") {
   void* plain = cadre_ts_malloc(32);
   CHECK_FALSE(arena.owns(plain));
   std::free(plain);
+}
+
+TEST_CASE("a tree arena's addresses are clean for whoever maps them next") {
+  // Under ASan the arena marks blocks it has not handed out; those marks must
+  // go with its chunks, or the next mapping at those addresses (a thread's
+  // stack, a library, malloc's) reads as poisoned. Here the next mapping is
+  // made at the address on purpose.
+  char* block = nullptr;
+  std::size_t big = std::size_t{80} << 20;  // in a chunk of its own, dropped at the end of the run
+  char* bigBlock = nullptr;
+  {
+    TreeArena arena;
+    arena.run([&] {
+      block = static_cast<char*>(cadre_ts_malloc(64));
+      bigBlock = static_cast<char*>(cadre_ts_malloc(big));
+      bigBlock[0] = 1;
+    });
+    // The big chunk went at the end of the run: its addresses are free now.
+    void* again = ::mmap(bigBlock - 16, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    REQUIRE(again != MAP_FAILED);
+    std::memset(static_cast<char*>(again) + 16, 'x', 64);
+    CHECK(bigBlock[0] == 'x');
+    ::munmap(again, 4096);
+  }
+  // And the first chunk went with the arena.
+  void* again = ::mmap(block - 16, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  REQUIRE(again != MAP_FAILED);
+  std::memset(again, 'y', 4096);
+  CHECK(block[100] == 'y');
+  ::munmap(again, 4096);
 }
