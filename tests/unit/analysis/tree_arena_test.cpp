@@ -3,10 +3,11 @@
 // one arena reused from file to file as the indexer does; its blocks behave
 // as malloc's do; and once a run ends, the thread allocates from malloc
 // again.
+#include <sys/mman.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
-#include <sys/mman.h>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -169,7 +170,7 @@ TEST_CASE("a tree arena's addresses are clean for whoever maps them next") {
   // stack, a library, malloc's) reads as poisoned. Here the next mapping is
   // made at the address on purpose.
   char* block = nullptr;
-  std::size_t big = std::size_t{80} << 20;  // in a chunk of its own, dropped at the end of the run
+  const std::size_t big = std::size_t{80} << 20;  // in a chunk of its own, dropped at the end of the run
   char* bigBlock = nullptr;
   {
     TreeArena arena;
