@@ -847,28 +847,28 @@ FileSymbols extractSymbolsWithQueryCursor(const Language& lang, const TSTree* tr
   });
 }
 
+namespace {
+
+// A parse's symbols; a timed-out result when the parse ran past its deadline.
+FileSymbols symbolsOfParse(const Language& lang, const TSTree* tree, std::string_view text) {
+  if (tree) return extractSymbols(lang, tree, text);
+  FileSymbols out;
+  out.language = std::string(lang.id);
+  out.timedOut = true;
+  return out;
+}
+
+}  // namespace
+
 FileSymbols summarize(Parser& parser, const Language& lang, std::string_view text, ParseLimits limits) {
-  TreePtr tree = parser.parse(lang, text, nullptr, limits);
-  if (!tree) {
-    FileSymbols out;
-    out.language = std::string(lang.id);
-    out.timedOut = true;
-    return out;
-  }
-  return extractSymbols(lang, tree.get(), text);
+  return symbolsOfParse(lang, parser.parse(lang, text, nullptr, limits).get(), text);
 }
 
 FileSymbols summarize(TreeArena& arena, const Language& lang, std::string_view text, ParseLimits limits) {
   return arena.run([&] {
     Parser parser;  // its pools keep blocks of the arena: made and dropped in it
     TreePtr tree = parser.parse(lang, text, nullptr, limits);
-    FileSymbols out;
-    if (tree) {
-      out = extractSymbols(lang, tree.get(), text);
-    } else {
-      out.language = std::string(lang.id);
-      out.timedOut = true;
-    }
+    FileSymbols out = symbolsOfParse(lang, tree.get(), text);
     (void)tree.release();  // dropped with the arena
     return out;
   });

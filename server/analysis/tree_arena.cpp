@@ -65,18 +65,16 @@ std::size_t capacityFor(std::size_t size) {
 
 std::size_t& sizeOf(void* block) { return *reinterpret_cast<std::size_t*>(static_cast<char*>(block) - kHeader); }
 
-}  // namespace
-
-TreeArena::TreeArena() = default;
-
-namespace {
 // Unpoisoned first: the addresses go back to the kernel, and whatever maps
 // them next (a thread's stack, a library, malloc) must not find ASan's marks.
 void unmapChunk(char* base, std::size_t size) {
   CADRE_UNPOISON(base, size);
   ::munmap(base, size);
 }
+
 }  // namespace
+
+TreeArena::TreeArena() = default;
 
 TreeArena::~TreeArena() {
   for (const Chunk& c : chunks_) unmapChunk(c.base, c.size);
